@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-slow lint corpus clean
+
+# The venv is (re)built when pyproject.toml changes. torch is installed first, pinned, so that no
+# dependency resolution can reach for a CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+corpus: install
+	$(BIN)/policytag corpus seeds --out labels/sentences.jsonl
+
+demo: corpus
+	@echo "== the taxonomy"
+	$(BIN)/policytag labels taxonomy
+	@echo "== the gold set covers every sentence of the corpus and its statistics are current"
+	$(BIN)/policytag labels gold --check
+	$(BIN)/policytag labels stats --check
+	@echo "== demo done: corpus built, gold set checked. Training and serving land with their issues."
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+test-slow: install
+	$(BIN)/python -m pytest -m slow
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,41 @@
+"""The ``policytag`` command: one entry point whose subcommands live next to the code they drive."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from labels.documents import DocumentError
+from labels.jsonl import DataError
+from labels.taxonomy import TaxonomyError
+from policytag import __version__
+
+# Errors that mean "bad input": reported in one line, exit status 2, no traceback.
+USER_ERRORS: tuple[type[Exception], ...] = (DataError, DocumentError, TaxonomyError, FileNotFoundError, ValueError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from labels import cli as labels_cli
+
+    parser = argparse.ArgumentParser(
+        prog="policytag",
+        description="Tag Chinese rule-of-law report sentences by policy category: corpus, labels, training, serving.",
+    )
+    parser.add_argument("--version", action="version", version=f"policytag {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    labels_cli.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as e:
+        print(f"policytag {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

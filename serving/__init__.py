@@ -1,0 +1,1 @@
+"""The HTTP server that tags documents sentence by sentence (see README.md, "Serving")."""

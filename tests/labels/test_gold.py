@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from labels.dataset import read_labelled
+from labels.gold import build_gold, read_passes
+from labels.jsonl import read_jsonl
+from labels.taxonomy import Taxonomy
+
+
+def test_gold_labels_every_sentence_of_the_corpus(root: Path, taxonomy: Taxonomy) -> None:
+    sentences = read_jsonl(root / "labels" / "sentences.jsonl")
+    gold = read_labelled(root / "labels" / "gold.jsonl", taxonomy, require_doc=True)
+    assert [g["id"] for g in gold] == [s["id"] for s in sentences]
+    assert [g["text"] for g in gold] == [s["text"] for s in sentences]
+    for g in gold:
+        assert g["source"] == "manual" and g["annotator"]
+
+
+def test_gold_is_what_the_passes_build(root: Path, taxonomy: Taxonomy) -> None:
+    sentences = read_jsonl(root / "labels" / "sentences.jsonl")
+    built = build_gold(sentences, read_passes(root / "labels" / "passes", taxonomy))
+    assert built == read_jsonl(root / "labels" / "gold.jsonl")
+    hard = [g for g in built if g.get("hard")]
+    assert hard and all(g["annotator"] == "adjudicator" for g in hard)
+
+
+def _passes(tmp_path: Path, a: list, b: list, adj: list) -> Path:
+    for name, rows in (("pass_a", a), ("pass_b", b), ("adjudication", adj)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return tmp_path
+
+
+def test_unadjudicated_disagreement_is_refused(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    sents = [{"id": "d:1", "doc": "d", "text": "甲"}, {"id": "d:2", "doc": "d", "text": "乙"}]
+    a = [{"id": "d:1", "labels": ["mediation"]}, {"id": "d:2", "labels": ["other"]}]
+    b = [{"id": "d:1", "labels": ["legal_aid"]}, {"id": "d:2", "labels": ["other"]}]
+    with pytest.raises(ValueError, match="d:1: passes disagree"):
+        build_gold(sents, read_passes(_passes(tmp_path, a, b, []), taxonomy))
+    adj = [{"id": "d:1", "labels": ["mediation", "legal_aid"]}]
+    gold = build_gold(sents, read_passes(_passes(tmp_path, a, b, adj), taxonomy))
+    assert gold[0]["labels"] == ["mediation", "legal_aid"] and gold[0]["hard"] is True
+    assert "hard" not in gold[1]
+    # A review may correct an agreed label: it takes effect, but the sentence is not a disagreement.
+    review = [*adj, {"id": "d:2", "labels": ["mediation"], "reason": "review"}]
+    gold = build_gold(sents, read_passes(_passes(tmp_path, a, b, review), taxonomy))
+    assert gold[1]["labels"] == ["mediation"] and gold[1]["annotator"] == "adjudicator" and "hard" not in gold[1]
+    with pytest.raises(ValueError, match="d:3 is missing from pass_a"):
+        build_gold(
+            [*sents, {"id": "d:3", "doc": "d", "text": "丙"}], read_passes(_passes(tmp_path, a, b, adj), taxonomy)
+        )

@@ -1,0 +1,1 @@
+"""Fine-tuning and evaluation of policy-sentence classifiers (see README.md, "Training")."""
