@@ -20,13 +20,21 @@ install: $(STAMP)
 corpus: install
 	$(BIN)/policytag corpus seeds --out labels/sentences.jsonl
 
+DEMO_DOC := seeds/003_fb63a9ae8bf308c5.txt
+
 demo: corpus
 	@echo "== the taxonomy"
 	$(BIN)/policytag labels taxonomy
 	@echo "== the gold set covers every sentence of the corpus and its statistics are current"
 	$(BIN)/policytag labels gold --check
 	$(BIN)/policytag labels stats --check
-	@echo "== demo done: corpus built, gold set checked. Training and serving land with their issues."
+	@echo "== training the default model offline (training/configs/default.yaml) into models/demo"
+	$(BIN)/policytag train --config training/configs/default.yaml --output-dir models/demo
+	@echo "== evaluating it on the document it did not train on"
+	$(BIN)/policytag evaluate --model models/demo --data labels/gold.jsonl --held-out
+	@echo "== tagging $(DEMO_DOC)"
+	$(BIN)/policytag predict --model models/demo $(DEMO_DOC) --pretty
+	@echo "== demo done: models/demo is the model folder (model card: models/demo/README.md)"
 
 lint: install
 	$(BIN)/ruff check .

@@ -17,6 +17,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (DataError, DocumentError, TaxonomyEr
 
 def build_parser() -> argparse.ArgumentParser:
     from labels import cli as labels_cli
+    from training import cli as training_cli
 
     parser = argparse.ArgumentParser(
         prog="policytag",
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"policytag {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     labels_cli.register(sub)
+    training_cli.register(sub)
     return parser
 
 

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labels.documents import read_document
+from labels.taxonomy import Taxonomy
+from policytag.cli import main
+from training.config import TrainConfig
+from training.cv import cross_validate
+from training.predictor import load_predictor
+from training.train import TrainResult
+
+from .conftest import ROOT
+
+
+def test_tfidf_folder_has_the_same_contract_without_pickle(tfidf_model: TrainResult) -> None:
+    folder = tfidf_model.folder
+    names = {p.name for p in folder.iterdir()}
+    assert {"model.safetensors", "vocabulary.json", "thresholds.json", "taxonomy.json", "metrics.json"} <= names
+    assert not any(n.endswith((".pkl", ".joblib", ".bin")) for n in names)
+    predictor = load_predictor(folder)
+    preds = predictor.predict(["全面落实法律援助工作", "联系电话:010-12345678"])
+    assert all(p.labels == ["other"] or "other" not in p.labels for p in preds)
+    assert set(preds[0].scores) == set(predictor.taxonomy.ids)
+
+
+def test_evaluate_json_on_gold(tfidf_model: TrainResult, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["evaluate", "--model", str(tfidf_model.folder), "--data", str(ROOT / "labels/gold.jsonl"), "--json"]) == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert {"macro_f1", "micro_f1", "per_label"} <= set(out)
+    assert 0.0 < out["macro_f1"] <= 1.0 and out["n"] == 449
+
+
+def test_evaluate_rejects_labels_unknown_to_the_model(
+    tfidf_model: TrainResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "x.jsonl"
+    bad.write_text('{"text": "好", "labels": ["mediation"]}\n{"text": "好", "labels": ["tax"]}\n', encoding="utf-8")
+    assert main(["evaluate", "--model", str(tfidf_model.folder), "--data", str(bad)]) == 2
+    assert "x.jsonl:2: field 'labels': unknown label id 'tax'" in capsys.readouterr().err
+
+
+def test_predict_document_with_offsets(tfidf_model: TrainResult, tmp_path: Path) -> None:
+    src = ROOT / "seeds" / "003_fb63a9ae8bf308c5.txt"
+    out = tmp_path / "tagged.jsonl"
+    assert main(["predict", "--model", str(tfidf_model.folder), str(src), "--output", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    text = read_document(src).text
+    assert len(rows) == 93
+    for r in rows:
+        assert text[r["start"] : r["end"]] == r["text"]
+        assert r["labels"] and set(r["scores"]) >= set(r["labels"])
+
+
+def test_predict_jsonl_and_bad_input(
+    tfidf_model: TrainResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "s.jsonl"
+    src.write_text('{"id": "a", "text": "开展行政复议"}\n{"text": "人民调解"}\n', encoding="utf-8")
+    assert main(["predict", "--model", str(tfidf_model.folder), str(src)]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [r["id"] for r in rows] == ["a", "s:2"]
+    src.write_text('{"text": "人民调解"}\n{"txt": "x"}\n', encoding="utf-8")
+    assert main(["predict", "--model", str(tfidf_model.folder), str(src)]) == 2
+    assert "s.jsonl:2: field 'text'" in capsys.readouterr().err
+    assert main(["predict", "--model", str(tmp_path / "nope"), str(src)]) == 2
+
+
+def test_cv_reports_every_document(taxonomy: Taxonomy) -> None:
+    res = cross_validate(TrainConfig(data=str(ROOT / "labels/gold.jsonl"), kind="tfidf"), taxonomy=taxonomy)
+    assert [f["test_doc"] for f in res["folds"]] == sorted({p.stem for p in (ROOT / "seeds").glob("*.txt")})
+    assert res["macro_f1_mean"] == pytest.approx(np.mean([f["macro_f1"] for f in res["folds"]]))
+    for f in res["folds"]:
+        assert f["test_doc"] not in f["validation_docs"]

@@ -1,0 +1,227 @@
+"""Fine-tuning a BERT for multi-label classification with the transformers ``Trainer``.
+
+What the stock recipe lacks and this adds: positive weights per label in the BCE loss (rare labels
+are otherwise learned as "never"), model selection on validation macro-F1 with per-label tuned
+thresholds, and early stopping with the best checkpoint restored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import (
+    AutoModelForSequenceClassification,
+    BertForSequenceClassification,
+    DataCollatorWithPadding,
+    EarlyStoppingCallback,
+    PreTrainedModel,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.trainer_utils import get_last_checkpoint
+
+from labels.dataset import Split, to_dataset
+from labels.taxonomy import Taxonomy
+from training.base_model import BaseModel, scratch_config
+from training.bert_predictor import BertPredictor
+from training.config import TrainConfig
+from training.metrics import multilabel_metrics
+from training.thresholds import decide, tune_thresholds
+
+__all__ = ["BertFit", "build_trainer", "fit_bert", "positive_weights", "resolve_precision"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BertFit:
+    predictor: BertPredictor
+    val_probs: np.ndarray
+    threshold_how: list[str]
+    log_history: list[dict[str, Any]]
+    best_epoch: float | None
+    device: str
+    precision: str
+
+
+def positive_weights(targets: np.ndarray, *, cap: float) -> np.ndarray:
+    """negatives/positives per label, clipped to ``[1, cap]``; 1 for a label without positives."""
+    pos = targets.sum(axis=0)
+    neg = targets.shape[0] - pos
+    w = np.where(pos > 0, neg / np.maximum(pos, 1), 1.0)
+    return np.clip(w, 1.0, cap)
+
+
+def resolve_precision(precision: str) -> str:
+    """The training precision actually used for ``precision`` ('auto', 'fp32', 'bf16' or 'fp16') here."""
+    cuda = torch.cuda.is_available()
+    if precision == "auto":
+        precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if cuda else "fp32"
+    if precision in ("bf16", "fp16") and not cuda:
+        # Mixed precision training on CPU is slow and changes results; keep CPU runs reproducible.
+        log.warning("%s requested without a CUDA GPU: training in fp32", precision)
+        precision = "fp32"
+    return precision
+
+
+def _loss(pos_weight: torch.Tensor | None) -> Callable[..., torch.Tensor]:
+    def compute_loss(outputs: Any, labels: torch.Tensor, num_items_in_batch: Any = None) -> torch.Tensor:
+        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+        w = pos_weight.to(logits.device) if pos_weight is not None else None
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            logits.float(), labels.float().to(logits.device), pos_weight=w
+        )
+
+    return compute_loss
+
+
+def _build_model(base: BaseModel, cfg: TrainConfig, taxonomy: Taxonomy) -> PreTrainedModel:
+    id2label = dict(enumerate(taxonomy.ids))
+    label2id = {v: k for k, v in id2label.items()}
+    common = {
+        "num_labels": len(taxonomy),
+        "problem_type": "multi_label_classification",
+        "id2label": id2label,
+        "label2id": label2id,
+    }
+    if base.is_scratch:
+        config = scratch_config(
+            base.name, vocab_size=len(base.tokenizer), max_length=cfg.max_length, pad_token_id=0, **common
+        )
+        return BertForSequenceClassification(config)
+    assert base.path is not None
+    # A pretrained or `policytag pretrain` base: its encoder is kept, the classification head is new.
+    return AutoModelForSequenceClassification.from_pretrained(base.path, **common)
+
+
+def build_trainer(
+    cfg: TrainConfig,
+    split: Split,
+    taxonomy: Taxonomy,
+    base: BaseModel,
+    *,
+    progress: bool = True,
+    **args_overrides: Any,
+) -> tuple[Trainer, str]:
+    """The Trainer of :func:`fit_bert` (also used by ``benchmarks/train_speed.py``) and the precision it uses."""
+    set_seed(cfg.seed)
+    tokenizer = base.tokenizer
+    model = _build_model(base, cfg, taxonomy)
+
+    def tokenize(batch: dict[str, list[Any]]) -> Any:
+        return tokenizer(batch["text"], truncation=True, max_length=cfg.max_length)
+
+    keep = {"input_ids", "attention_mask", "token_type_ids", "labels"}
+    train_ds = to_dataset(split.train, taxonomy).map(tokenize, batched=True)
+    val_ds = to_dataset(split.validation, taxonomy).map(tokenize, batched=True)
+    train_ds = train_ds.remove_columns([c for c in train_ds.column_names if c not in keep])
+    val_ds = val_ds.remove_columns([c for c in val_ds.column_names if c not in keep])
+
+    train_targets = np.array(train_ds["labels"], dtype=np.float32)
+    pos_weight = (
+        torch.tensor(positive_weights(train_targets, cap=cfg.pos_weight_max), dtype=torch.float32)
+        if cfg.pos_weight
+        else None
+    )
+
+    def compute_metrics(eval_pred: Any) -> dict[str, float]:
+        logits, targets = eval_pred.predictions, eval_pred.label_ids
+        probs = 1.0 / (1.0 + np.exp(-logits))
+        thresholds, _ = tune_thresholds(probs, targets, floor=cfg.threshold_floor, default=cfg.threshold_default)
+        truth = [taxonomy.from_multi_hot(row) for row in targets]
+        m = multilabel_metrics(truth, decide(probs, thresholds, taxonomy), taxonomy)
+        return {"macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"]}
+
+    precision = resolve_precision(cfg.precision)
+    lr = cfg.learning_rate or (5e-4 if base.is_scratch else 3e-5)
+    settings: dict[str, Any] = {
+        "output_dir": str(cfg.checkpoints),
+        "num_train_epochs": cfg.epochs,
+        "per_device_train_batch_size": cfg.batch_size,
+        "per_device_eval_batch_size": max(cfg.batch_size, 32),
+        "learning_rate": lr,
+        "weight_decay": cfg.weight_decay,
+        "warmup_steps": cfg.warmup_ratio,
+        "eval_strategy": "epoch",
+        "save_strategy": "epoch",
+        "logging_strategy": "epoch",
+        "save_total_limit": 2,
+        "load_best_model_at_end": True,
+        "metric_for_best_model": "macro_f1",
+        "greater_is_better": True,
+        "seed": cfg.seed,
+        "data_seed": cfg.seed,
+        "report_to": "none",
+        "disable_tqdm": not progress,
+        "dataloader_num_workers": 0,
+        "ddp_find_unused_parameters": False,  # every parameter takes part in the forward pass
+        "use_cpu": not torch.cuda.is_available(),
+        "bf16": precision == "bf16",
+        "fp16": precision == "fp16",
+    }
+    settings.update(args_overrides)
+    callbacks: list[TrainerCallback] = [EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience)]
+    trainer = Trainer(
+        model=model,
+        args=TrainingArguments(**settings),
+        train_dataset=train_ds,
+        eval_dataset=val_ds,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        processing_class=tokenizer,
+        compute_loss_func=_loss(pos_weight),
+        compute_metrics=compute_metrics,
+        callbacks=callbacks if settings["load_best_model_at_end"] else [],
+    )
+    return trainer, precision
+
+
+def fit_bert(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, base: BaseModel, *, progress: bool = True) -> BertFit:
+    """Train on ``split.train``, select and tune thresholds on ``split.validation``."""
+    trainer, precision = build_trainer(cfg, split, taxonomy, base, progress=progress)
+    resume_from = None
+    if cfg.resume:
+        resume_from = get_last_checkpoint(str(cfg.checkpoints)) if cfg.checkpoints.is_dir() else None
+        if resume_from is None:
+            raise ValueError(f"--resume: no checkpoint in {cfg.checkpoints} to resume from")
+        log.info("resuming from %s", resume_from)
+    trainer.train(resume_from_checkpoint=resume_from)
+
+    best_epoch = None
+    if trainer.state.best_model_checkpoint:
+        step = int(trainer.state.best_model_checkpoint.rsplit("-", 1)[-1])
+        best_epoch = next((h["epoch"] for h in trainer.state.log_history if h.get("step") == step), None)
+    trained = trainer.model
+    assert isinstance(trained, PreTrainedModel)
+    predictor = BertPredictor(
+        taxonomy=taxonomy,
+        thresholds=np.full(len(taxonomy), cfg.threshold_default),
+        model=trained,
+        tokenizer=base.tokenizer,
+        max_length=cfg.max_length,
+    )
+    val_probs, _ = predictor.predict_proba([r["text"] for r in split.validation])
+    val_targets = np.array([taxonomy.multi_hot(r["labels"]) for r in split.validation])
+    thresholds, how = tune_thresholds(val_probs, val_targets, floor=cfg.threshold_floor, default=cfg.threshold_default)
+    predictor.thresholds = np.array(thresholds)
+    if trainer.is_world_process_zero() and not cfg.keep_checkpoints:
+        shutil.rmtree(cfg.checkpoints, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the shared models/.checkpoints folder, once empty
+            cfg.checkpoints.parent.rmdir()
+    return BertFit(
+        predictor=predictor,
+        val_probs=val_probs,
+        threshold_how=how,
+        log_history=list(trainer.state.log_history),
+        best_epoch=best_epoch,
+        device=str(trained.device),
+        precision=precision,
+    )

@@ -1,0 +1,221 @@
+"""Subcommands ``policytag train | pretrain | evaluate | cv | predict``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from training.config import CONFIG_DIR, PretrainConfig, TrainConfig, add_dataclass_arguments, config_from_args
+
+__all__ = ["main", "register"]
+
+DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", force=True)
+    # The libraries' own INFO chatter drowns the kit's messages.
+    for noisy in ("httpx", "urllib3", "filelock", "matplotlib", "datasets", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def register(sub: Any) -> None:
+    t = sub.add_parser(
+        "train",
+        help="fine-tune a classifier and write a model folder",
+        description="Train a multi-label classifier (BERT through the transformers Trainer, or the TF-IDF baseline) "
+        "and write a self-describing model folder. Values come from --config (default: training/configs/"
+        "default.yaml) and are overridden by the flags below.",
+    )
+    t.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML config file (default: %(default)s)")
+    add_dataclass_arguments(t, TrainConfig)
+    t.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "pretrain",
+        help="masked-language-model pretraining of a scratch BERT on unlabelled documents",
+        description="Pretrain a scratch BERT with masked-language modelling; `train --base-model OUTPUT_DIR` uses it.",
+    )
+    p.add_argument("--config", default=None, help="YAML config file with PretrainConfig fields")
+    add_dataclass_arguments(p, PretrainConfig)
+    p.set_defaults(func=cmd_pretrain)
+
+    e = sub.add_parser(
+        "evaluate",
+        help="metrics of a model on a labelled JSONL",
+        description="Evaluate a model folder on a labelled JSONL of {text, labels} (ids checked against the "
+        "model's taxonomy).",
+    )
+    e.add_argument("--model", required=True, help="model folder")
+    e.add_argument("--data", required=True, help="labelled JSONL")
+    e.add_argument("--json", action="store_true", help="print one JSON object (macro_f1, micro_f1, per_label, ...)")
+    e.add_argument(
+        "--held-out",
+        action="store_true",
+        help="keep only sentences of documents the model did not train on (its validation and test documents)",
+    )
+    e.set_defaults(func=cmd_evaluate)
+
+    c = sub.add_parser(
+        "cv",
+        help="leave-one-document-out cross-validation of a config",
+        description="Train one model per document with that document held out and report each fold and the mean "
+        "± std macro-F1: the figure to quote for a corpus of a few documents.",
+    )
+    c.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML config file (default: %(default)s)")
+    c.add_argument(
+        "--pretrain-per-fold",
+        action="store_true",
+        help="pretrain a scratch base with MLM in each fold on the seeds without the fold's test document",
+    )
+    c.add_argument("--pretrain-config", default=None, help="PretrainConfig YAML for --pretrain-per-fold")
+    c.add_argument("--json-out", default=None, help="also write the results as JSON to this file")
+    add_dataclass_arguments(c, TrainConfig)
+    c.set_defaults(func=cmd_cv)
+
+    r = sub.add_parser(
+        "predict",
+        help="tag a document or a JSONL of sentences",
+        description="INPUT is a document (.txt/.md/.html, split with the kit's sentence splitter) or a JSONL of "
+        "{text[, id]}; writes JSONL of {id, text, labels, scores} (with doc, index, start, end for documents).",
+    )
+    r.add_argument("--model", required=True, help="model folder")
+    r.add_argument("input", metavar="INPUT", help="document or JSONL file")
+    r.add_argument("--output", default=None, help="output JSONL (default: standard output)")
+    r.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: %(default)s)")
+    r.add_argument("--pretty", action="store_true", help="print one readable line per sentence instead of JSONL")
+    r.set_defaults(func=cmd_predict)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    _setup_logging()
+    from training.train import train
+
+    cfg = config_from_args(TrainConfig, args)
+    result = train(cfg)
+    part = "test" if result.metrics.get("test") else "validation"
+    m = result.metrics[part]
+    print(f"wrote {result.folder}: {part} macro-F1 {m['macro_f1']:.3f}, micro-F1 {m['micro_f1']:.3f}")
+    if part == "validation":
+        print("  (thresholds were tuned on the validation document: quote `policytag cv` for new reports)")
+    return 0
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    _setup_logging()
+    from training.pretrain import pretrain
+
+    out = pretrain(config_from_args(PretrainConfig, args))
+    print(f"wrote pretrained base {out}; use it with: policytag train --base-model {out}")
+    return 0
+
+
+def _print_metrics(m: dict[str, Any]) -> None:
+    print(f"{'label':<28}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}")
+    for label, v in m["per_label"].items():
+        print(f"{label:<28}{v['precision']:>10.3f}{v['recall']:>8.3f}{v['f1']:>8.3f}{v['support']:>9}")
+    print(
+        f"\nmacro-F1 {m['macro_f1']:.3f} (over {len(m['labels_in_macro'])} labels present)   "
+        f"micro-F1 {m['micro_f1']:.3f}   exact match {m['exact_match']:.3f}   sentences {m['n']}"
+    )
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from labels.dataset import read_labelled
+    from training.predictor import load_predictor
+    from training.train import evaluate_predictor
+
+    predictor = load_predictor(args.model)
+    records = read_labelled(args.data, predictor.taxonomy)
+    if args.held_out:
+        data = json.loads((Path(args.model) / "data.json").read_text(encoding="utf-8"))
+        held_out = set(data["validation_docs"]) | set(data["test_docs"])
+        records = [r for r in records if r["doc"] in held_out]
+        if not records:
+            raise ValueError(f"{args.data}: no sentences of the held-out documents {sorted(held_out)}")
+        print(f"held-out documents: {', '.join(sorted(held_out))}", file=sys.stderr)
+    m = evaluate_predictor(predictor, records)
+    m["model"] = {"name": predictor.name, "version": predictor.version}
+    if args.json:
+        print(json.dumps(m, ensure_ascii=False))
+    else:
+        _print_metrics(m)
+    return 0
+
+
+def cmd_cv(args: argparse.Namespace) -> int:
+    _setup_logging()
+    from labels.jsonl import atomic_write_text
+    from training.config import load_config
+    from training.cv import cross_validate
+
+    cfg = config_from_args(TrainConfig, args)
+    pre = load_config(PretrainConfig, args.pretrain_config) if args.pretrain_per_fold else None
+    res = cross_validate(cfg, pretrain=pre)
+    print(f"\nleave-one-document-out ({cfg.kind}, base {cfg.base_model}{', MLM-pretrained per fold' if pre else ''}):")
+    for f in res["folds"]:
+        print(
+            f"  fold {f['fold']}  test {f['test_doc']}  n={f['n_test']:<4} macro-F1 {f['macro_f1']:.3f}  "
+            f"micro-F1 {f['micro_f1']:.3f}"
+        )
+    print(
+        f"macro-F1 {res['macro_f1_mean']:.3f} ± {res['macro_f1_std']:.3f}   "
+        f"micro-F1 {res['micro_f1_mean']:.3f} ± {res['micro_f1_std']:.3f}   "
+        f"(pooled over all test sentences: macro {res['pooled']['macro_f1']:.3f})"
+    )
+    if args.json_out:
+        atomic_write_text(args.json_out, json.dumps(res, ensure_ascii=False, indent=2) + "\n")
+        print(f"wrote {args.json_out}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from labels.corpus import sentence_records
+    from labels.documents import DOCUMENT_SUFFIXES, read_document
+    from labels.jsonl import DataError, iter_jsonl, write_jsonl
+    from training.predictor import load_predictor
+
+    src = Path(args.input)
+    rows: list[dict[str, Any]]
+    if src.suffix.lower() == ".jsonl":
+        rows = []
+        for line, rec in iter_jsonl(src):
+            if not isinstance(rec.get("text"), str) or not rec["text"].strip():
+                raise DataError(src, line, "missing, not a string or empty", field="text")
+            rows.append({"id": rec.get("id", f"{src.stem}:{line}"), "text": rec["text"]})
+    elif src.suffix.lower() in DOCUMENT_SUFFIXES:
+        rows = sentence_records(read_document(src))
+    else:
+        raise ValueError(f"{src}: expected a .jsonl file or a document ({', '.join(DOCUMENT_SUFFIXES)})")
+    predictor = load_predictor(args.model, batch_size=args.batch_size)
+    preds = predictor.predict([r["text"] for r in rows])
+    out = [
+        {**r, "labels": p.labels, "scores": p.scores, **({"truncated": True} if p.truncated else {})}
+        for r, p in zip(rows, preds, strict=True)
+    ]
+    if args.output:
+        write_jsonl(args.output, out)
+        print(f"wrote {len(out)} tagged sentences to {args.output}", file=sys.stderr)
+    elif args.pretty:
+        tax = predictor.taxonomy
+        for row in out:
+            names = "、".join(tax[label].zh for label in row["labels"])
+            print(f"[{names}] {row['text']}")
+        counts = Counter(label for row in out for label in row["labels"])
+        print("\n" + "  ".join(f"{tax[k].zh} {v}" for k, v in counts.most_common()))
+    else:
+        for row in out:
+            print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m training``: the same as ``policytag train``."""
+    from policytag.cli import main as policytag_main
+
+    return policytag_main(["train", *(sys.argv[1:] if argv is None else argv)])
