@@ -34,6 +34,8 @@ demo: corpus
 	$(BIN)/policytag evaluate --model models/demo --data labels/gold.jsonl --held-out
 	@echo "== tagging $(DEMO_DOC)"
 	$(BIN)/policytag predict --model models/demo $(DEMO_DOC) --pretty
+	@echo "== the same document through the HTTP API (a server on 127.0.0.1, stopped afterwards)"
+	$(BIN)/python -m serving.demo --model models/demo $(DEMO_DOC)
 	@echo "== demo done: models/demo is the model folder (model card: models/demo/README.md)"
 
 lint: install

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import torch
+from transformers import PrinterCallback
 
 from labels.dataset import document_split, read_labelled
 from labels.taxonomy import load_taxonomy
@@ -42,11 +43,18 @@ def measure(size: str, *, steps: int, warmup: int, batch_size: int, max_length: 
             max_length=max_length,
         )
         base = resolve_base(size, candidates=[], scratch_size=size, train_texts=[r["text"] for r in split.train])
-        common = {"eval_strategy": "no", "save_strategy": "no", "load_best_model_at_end": False}
+        common = {
+            "eval_strategy": "no",
+            "save_strategy": "no",
+            "load_best_model_at_end": False,
+            "logging_strategy": "no",
+        }
         # Warm-up run (allocator, kernels), then the timed run with a fresh Trainer of the same shape.
         warm, _ = build_trainer(cfg, split, tax, base, progress=False, max_steps=warmup, **common)
+        warm.remove_callback(PrinterCallback)  # keep stdout for the JSON
         warm.train()
         trainer, precision = build_trainer(cfg, split, tax, base, progress=False, max_steps=steps, **common)
+        trainer.remove_callback(PrinterCallback)
         t0 = time.perf_counter()
         trainer.train()
         wall = time.perf_counter() - t0

@@ -17,6 +17,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (DataError, DocumentError, TaxonomyEr
 
 def build_parser() -> argparse.ArgumentParser:
     from labels import cli as labels_cli
+    from serving import cli as serving_cli
     from training import cli as training_cli
 
     parser = argparse.ArgumentParser(
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     labels_cli.register(sub)
     training_cli.register(sub)
+    serving_cli.register(sub)
     return parser
 
 

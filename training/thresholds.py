@@ -38,8 +38,10 @@ def tune_thresholds(
     """One threshold per label maximising that label's F1 on ``(probs, targets)``.
 
     Among equally good thresholds the middle of the best run is taken (a margin on both sides
-    generalises better than an edge). Labels without a positive example, or that no threshold
-    separates (best F1 0), get ``default``; no threshold goes below ``floor``.
+    generalises better than an edge). Labels without a positive example get ``default``, and so do
+    labels that no threshold separates: best F1 0, or no better than answering the label for every
+    sentence (an uninformative score would otherwise be tuned down to the floor and tag everything).
+    No threshold goes below ``floor``.
 
     Returns:
         ``(thresholds, how)`` where ``how[i]`` is ``"tuned"``, ``"no positives"`` or ``"not separable"``.
@@ -57,7 +59,8 @@ def tune_thresholds(
             continue
         scores = np.array([_f1(y[:, j], probs[:, j] >= t) for t in grid])
         best = scores.max()
-        if best <= 0.0:
+        always_on = _f1(y[:, j], np.ones(len(y), dtype=bool))
+        if best <= 0.0 or best <= always_on + 1e-9:
             thresholds.append(default)
             how.append("not separable")
             continue

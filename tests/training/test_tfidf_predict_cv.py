@@ -9,12 +9,11 @@ import pytest
 from labels.documents import read_document
 from labels.taxonomy import Taxonomy
 from policytag.cli import main
+from tests.conftest import ROOT
 from training.config import TrainConfig
 from training.cv import cross_validate
 from training.predictor import load_predictor
 from training.train import TrainResult
-
-from .conftest import ROOT
 
 
 def test_tfidf_folder_has_the_same_contract_without_pickle(tfidf_model: TrainResult) -> None:

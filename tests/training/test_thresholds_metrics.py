@@ -18,12 +18,20 @@ def test_tuned_threshold_separates_and_takes_the_middle_of_the_best_run() -> Non
 
 
 def test_fallback_for_absent_or_inseparable_labels_and_floor() -> None:
-    probs = np.array([[0.01, 0.02, 0.9], [0.02, 0.01, 0.8]])
-    y = np.array([[0, 1, 1], [0, 0, 1]])
+    probs = np.array([[0.01, 0.02, 0.9], [0.02, 0.01, 0.1], [0.01, 0.01, 0.8]])
+    y = np.array([[0, 1, 1], [0, 0, 0], [0, 0, 1]])
     t, how = tune_thresholds(probs, y, floor=0.2, default=0.5)
     assert how[0] == "no positives" and t[0] == 0.5
     assert how[1] == "not separable" and t[1] == 0.5  # every grid point >= floor misses the positive
-    assert how[2] == "tuned" and t[2] >= 0.2
+    assert how[2] == "tuned" and 0.2 <= t[2] <= 0.8
+
+
+def test_a_score_no_better_than_always_on_is_not_tuned() -> None:
+    # Positives and negatives get the same scores: every threshold is "all" or "none".
+    probs = np.array([[0.3], [0.3], [0.3], [0.3]])
+    y = np.array([[1], [0], [0], [1]])
+    t, how = tune_thresholds(probs, y, floor=0.1, default=0.5)
+    assert how == ["not separable"] and t == [0.5]
 
 
 def test_other_is_exclusive(taxonomy: Taxonomy) -> None:

@@ -12,11 +12,10 @@ import pytest
 
 from labels.jsonl import read_jsonl
 from policytag.cli import main
+from tests.conftest import ROOT, tiny_config
 from training.config import TrainConfig
 from training.predictor import load_predictor
 from training.train import TrainResult, train
-
-from .conftest import ROOT, tiny_config
 
 REQUIRED = {
     "model.safetensors",

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from serving.api.deps import get_state
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness")
+async def healthz() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness", responses={503: {"description": "not ready"}})
+async def readyz(request: Request) -> JSONResponse:
+    """200 once the model is loaded and warmed up; 503 before that and while shutting down."""
+    state = get_state(request)
+    if state.ready:
+        return JSONResponse({"status": "ready", "model": state.info.get("name")})
+    reason = "shutting down" if state.draining else "loading"
+    return JSONResponse({"status": reason}, status_code=503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    state = get_state(request)
+    if state.batcher is not None:
+        state.metrics.queue_depth.set(state.batcher.depth)
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,152 @@
+"""Request and response models of the HTTP API (each with an example for /docs)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+__all__ = [
+    "ClassifyRequest",
+    "ClassifyResponse",
+    "DocumentRequest",
+    "DocumentResponse",
+    "ErrorResponse",
+    "LabelInfo",
+    "ModelInfo",
+    "ModelRef",
+    "SentenceResult",
+    "TaggedSentence",
+]
+
+_EXAMPLE = "持续深化行政复议体制改革，全年办理行政复议案件120件。"
+_SCORES_EXAMPLE: Any = {"reconsideration_litigation": 0.94, "other": 0.03}
+
+
+def _not_blank(v: str) -> str:
+    if not v.strip():
+        raise ValueError("must not be empty or whitespace only")
+    return v
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClassifyRequest(_Strict):
+    sentences: list[Annotated[str, StringConstraints(strict=True)]] = Field(
+        ..., min_length=1, description="sentences to classify, each on its own"
+    )
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"sentences": [_EXAMPLE]}]})
+
+    @field_validator("sentences")
+    @classmethod
+    def _sentences_not_blank(cls, v: list[str]) -> list[str]:
+        for i, s in enumerate(v):
+            if not s.strip():
+                raise ValueError(f"sentences[{i}] is empty or whitespace only")
+        return v
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+
+
+class SentenceResult(BaseModel):
+    text: str
+    labels: list[str] = Field(..., description="label ids; 'other' alone when no category passes its threshold")
+    scores: dict[str, float] = Field(..., description="probability of every label")
+    truncated: bool = Field(False, description="the sentence was longer than the model reads and was cut")
+
+
+class ClassifyResponse(BaseModel):
+    model: ModelRef
+    results: list[SentenceResult]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": {"name": "demo", "version": "202611211200-6a5318aa"},
+                    "results": [
+                        {
+                            "text": _EXAMPLE,
+                            "labels": ["reconsideration_litigation"],
+                            "scores": _SCORES_EXAMPLE,
+                            "truncated": False,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+
+class DocumentRequest(_Strict):
+    text: Annotated[str, StringConstraints(strict=True)] = Field(..., description="the document's plain text")
+    id: str | None = Field(None, max_length=200, description="your id for the document, echoed back")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"text": "一、深化行政复议体制改革\n全年办理行政复议案件120件。", "id": "report-1"}]
+        },
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _text_not_blank(cls, v: str) -> str:
+        return _not_blank(v)
+
+
+class TaggedSentence(BaseModel):
+    index: int
+    start: int = Field(..., description="character offset of the sentence in the given text")
+    end: int
+    text: str
+    labels: list[str]
+    scores: dict[str, float]
+    truncated: bool = False
+
+
+class DocumentSummary(BaseModel):
+    counts: dict[str, int] = Field(..., description="sentences carrying each label")
+    share: dict[str, float] = Field(..., description="counts divided by the number of sentences")
+
+
+class DocumentResponse(BaseModel):
+    id: str | None
+    model: ModelRef
+    sentences: list[TaggedSentence]
+    summary: DocumentSummary
+
+
+class LabelInfo(BaseModel):
+    id: str
+    zh: str
+    en: str
+    description: str
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    kind: str
+    base_model: dict[str, object]
+    data_fingerprint: str
+    max_length: int
+    thresholds: dict[str, float]
+    metrics: dict[str, object]
+    created_at: str | None = None
+
+
+class ErrorBody(BaseModel):
+    code: int
+    message: str
+    field: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,53 @@
+"""``policytag serve``: run the API with uvicorn, turning readiness off first on SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    s = sub.add_parser(
+        "serve",
+        help="serve a model over HTTP (FastAPI)",
+        description="Serve a model folder: POST /v1/classify, /v1/documents, /v1/documents/file; GET /v1/labels, "
+        "/v1/model, /healthz, /readyz, /metrics; OpenAPI at /docs. Limits and the API key come from POLICYTAG_* "
+        "environment variables (see README).",
+    )
+    s.add_argument("--model", default=None, help="model folder (default: POLICYTAG_MODEL_PATH or models/demo)")
+    s.add_argument("--host", default=None, help="address to bind (default: 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default: 8000)")
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    s.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from serving.app import create_app
+    from serving.core.config import Settings
+    from training.predictor import read_manifest
+
+    overrides = {k: v for k, v in {"model_path": args.model, "host": args.host, "port": args.port}.items() if v}
+    settings = Settings(**overrides)
+    read_manifest(settings.model_path)  # a bad folder fails here, with its name, not inside the server
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    state = app.state.policytag
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # Readiness goes 503 before uvicorn stops accepting; in-flight requests then finish.
+            state.ready = False
+            state.draining = True
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=args.log_level, timeout_graceful_shutdown=30
+    )
+    print(f"serving {settings.model_path} on http://{settings.host}:{settings.port} (docs: /docs)", flush=True)
+    Server(config).run()
+    return 0

@@ -1,0 +1,45 @@
+"""Server settings, read from ``POLICYTAG_*`` environment variables (or passed to ``create_app``).
+
+Example:
+    >>> Settings(model_path="models/demo", max_sentences=64).max_sentences
+    64
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICYTAG_", extra="forbid")
+
+    model_path: str = Field("models/demo", description="model folder to serve (never taken from a request)")
+    host: str = Field("127.0.0.1", description="address to bind; loopback unless told otherwise")
+    port: int = Field(8000, ge=0, le=65535, description="port to bind (0: any free port)")
+    api_key: SecretStr | None = Field(None, description="when set, every /v1 route needs `Authorization: Bearer KEY`")
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; empty: CORS off")
+    max_body_bytes: int = Field(2_000_000, gt=0, description="largest request body, counted on the streamed bytes")
+    max_sentences: int = Field(512, gt=0, description="most sentences in one request (documents: after splitting)")
+    max_batch_size: int = Field(32, gt=0, description="most sentences in one forward pass")
+    max_wait_ms: float = Field(5.0, ge=0, description="how long a batch waits for more sentences before it runs")
+    max_queue: int = Field(4096, gt=0, description="most sentences waiting; past it requests get 429")
+    retry_after_s: int = Field(1, ge=1, description="Retry-After of a 429 answer")
+    device: str | None = Field(None, description="torch device (default: CUDA if available, else CPU)")
+    warmup: bool = Field(True, description="run a forward pass before declaring readiness")
+
+    @field_validator("host")
+    @classmethod
+    def _host_not_empty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("host must not be empty")
+        return v
+
+    @model_validator(mode="after")
+    def _one_request_fits_the_queue(self) -> Settings:
+        # A request larger than the whole queue could never be served: it would get 429 forever.
+        if self.max_queue < self.max_sentences:
+            raise ValueError(f"max_queue ({self.max_queue}) must be >= max_sentences ({self.max_sentences})")
+        return self
