@@ -12,9 +12,11 @@ __all__ = [
     "DocumentRequest",
     "DocumentResponse",
     "ErrorResponse",
+    "Health",
     "LabelInfo",
     "ModelInfo",
     "ModelRef",
+    "Readiness",
     "SentenceResult",
     "TaggedSentence",
 ]
@@ -122,12 +124,51 @@ class DocumentResponse(BaseModel):
     sentences: list[TaggedSentence]
     summary: DocumentSummary
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "report-1",
+                    "model": {"name": "demo", "version": "202611211200-6a5318aa"},
+                    "sentences": [
+                        {
+                            "index": 0,
+                            "start": 0,
+                            "end": 12,
+                            "text": "一、深化行政复议体制改革",
+                            "labels": ["reconsideration_litigation"],
+                            "scores": _SCORES_EXAMPLE,
+                            "truncated": False,
+                        }
+                    ],
+                    "summary": {
+                        "counts": {"reconsideration_litigation": 1},
+                        "share": {"reconsideration_litigation": 1.0},
+                    },
+                }
+            ]
+        }
+    )
+
 
 class LabelInfo(BaseModel):
     id: str
     zh: str
     en: str
     description: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "legal_aid",
+                    "zh": "法律援助",
+                    "en": "Legal aid",
+                    "description": "legal aid: 法律援助案件/机构/律师",
+                }
+            ]
+        }
+    )
 
 
 class ModelInfo(BaseModel):
@@ -141,11 +182,39 @@ class ModelInfo(BaseModel):
     metrics: dict[str, object]
     created_at: str | None = None
 
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "demo",
+                    "version": "202611211200-6a5318aa",
+                    "kind": "bert",
+                    "base_model": {"kind": "scratch", "name": "scratch-mini", "description": "scratch-mini BERT ..."},
+                    "data_fingerprint": "6a5318aa3fead2d2...",
+                    "max_length": 128,
+                    "thresholds": {"legal_aid": 0.42, "other": 0.5},
+                    "metrics": {"validation": {"macro_f1": 0.61, "micro_f1": 0.64}},
+                    "created_at": "2026-11-21T12:00:00+00:00",
+                }
+            ]
+        },
+    )
+
+
+class Health(BaseModel):
+    status: str = Field(..., examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(..., description="'ready', 'loading' or 'shutting down'", examples=["ready"])
+    model: str | None = Field(None, examples=["demo"])
+
 
 class ErrorBody(BaseModel):
-    code: int
-    message: str
-    field: str | None = None
+    code: int = Field(..., examples=[422])
+    message: str = Field(..., examples=["body.sentences: Value error, sentences[1] is empty or whitespace only"])
+    field: str | None = Field(None, examples=["body.sentences"])
 
 
 class ErrorResponse(BaseModel):

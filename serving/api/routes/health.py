@@ -5,24 +5,30 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from serving.api.deps import get_state
+from serving.api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Liveness")
-async def healthz() -> dict[str, str]:
+@router.get("/healthz", summary="Liveness", response_model=Health)
+async def healthz() -> Health:
     """The process answers."""
-    return {"status": "ok"}
+    return Health(status="ok")
 
 
-@router.get("/readyz", summary="Readiness", responses={503: {"description": "not ready"}})
+@router.get(
+    "/readyz",
+    summary="Readiness",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "not ready"}},
+)
 async def readyz(request: Request) -> JSONResponse:
     """200 once the model is loaded and warmed up; 503 before that and while shutting down."""
     state = get_state(request)
     if state.ready:
-        return JSONResponse({"status": "ready", "model": state.info.get("name")})
+        return JSONResponse(Readiness(status="ready", model=state.info.get("name")).model_dump())
     reason = "shutting down" if state.draining else "loading"
-    return JSONResponse({"status": reason}, status_code=503)
+    return JSONResponse(Readiness(status=reason).model_dump(), status_code=503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
