@@ -44,6 +44,7 @@ lint: install
 	$(BIN)/mypy
 
 test: install
+	bash scripts/install-browser.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest

@@ -60,7 +60,8 @@ def main() -> int:
             "summary: "
             + "  ".join(f"{names[k]} {v} ({body['summary']['share'][k]:.0%})" for k, v in counts.most_common())
         )
-        print("start the server yourself with: policytag serve --model", args.model)
+        print(f"start the server yourself with: policytag serve --model {args.model}")
+        print("then open the tagging page at http://127.0.0.1:8000/ (API docs at http://127.0.0.1:8000/docs)")
     finally:
         server.should_exit = True
         thread.join(timeout=30)
