@@ -44,9 +44,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BertFit:
-    predictor: BertPredictor
-    val_probs: np.ndarray
-    threshold_how: list[str]
+    predictor: BertPredictor  # thresholds still at the default: the caller tunes them on validation
     log_history: list[dict[str, Any]]
     best_epoch: float | None
     device: str
@@ -185,7 +183,7 @@ def build_trainer(
 
 
 def fit_bert(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, base: BaseModel, *, progress: bool = True) -> BertFit:
-    """Train on ``split.train``, select and tune thresholds on ``split.validation``."""
+    """Train on ``split.train`` with early stopping on ``split.validation``; the best checkpoint is restored."""
     trainer, precision = build_trainer(cfg, split, taxonomy, base, progress=progress)
     resume_from = None
     if cfg.resume:
@@ -208,18 +206,12 @@ def fit_bert(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, base: BaseModel
         tokenizer=base.tokenizer,
         max_length=cfg.max_length,
     )
-    val_probs, _ = predictor.predict_proba([r["text"] for r in split.validation])
-    val_targets = np.array([taxonomy.multi_hot(r["labels"]) for r in split.validation])
-    thresholds, how = tune_thresholds(val_probs, val_targets, floor=cfg.threshold_floor, default=cfg.threshold_default)
-    predictor.thresholds = np.array(thresholds)
     if trainer.is_world_process_zero() and not cfg.keep_checkpoints:
         shutil.rmtree(cfg.checkpoints, ignore_errors=True)
         with contextlib.suppress(OSError):  # the shared models/.checkpoints folder, once empty
             cfg.checkpoints.parent.rmdir()
     return BertFit(
         predictor=predictor,
-        val_probs=val_probs,
-        threshold_how=how,
         log_history=list(trainer.state.log_history),
         best_epoch=best_epoch,
         device=str(trained.device),

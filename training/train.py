@@ -38,8 +38,8 @@ class FitResult:
     """A trained predictor (thresholds tuned) and what is known about how it was made."""
 
     predictor: Predictor
-    threshold_how: list[str]
     base: dict[str, Any]
+    threshold_how: list[str] = field(default_factory=list)
     log_history: list[dict[str, Any]] = field(default_factory=list)
     best_epoch: float | None = None
     device: str = "cpu"
@@ -66,8 +66,22 @@ def fit(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, *, progress: bool = 
     """Train one model of ``cfg.kind`` on ``split`` (no files written but checkpoints)."""
     if not split.train or not split.validation:
         raise ValueError("training needs a non-empty training split and validation split")
-    if cfg.kind == "tfidf":
-        return _fit_tfidf(cfg, split, taxonomy)
+    result = _fit_tfidf(cfg, split, taxonomy) if cfg.kind == "tfidf" else _fit_bert(cfg, split, taxonomy, progress)
+    result.threshold_how = tune_on_validation(result.predictor, split.validation, cfg)
+    return result
+
+
+def tune_on_validation(predictor: Predictor, validation: list[dict[str, Any]], cfg: TrainConfig) -> list[str]:
+    """Set ``predictor.thresholds`` to the per-label F1-optimal ones on ``validation``; returns how each was set."""
+    tax = predictor.taxonomy
+    probs, _ = predictor.predict_proba([r["text"] for r in validation])
+    targets = np.array([tax.multi_hot(r["labels"]) for r in validation])
+    thresholds, how = tune_thresholds(probs, targets, floor=cfg.threshold_floor, default=cfg.threshold_default)
+    predictor.thresholds = np.array(thresholds)
+    return how
+
+
+def _fit_bert(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, progress: bool) -> FitResult:
     from training.base_model import resolve_base
     from training.bert import fit_bert
 
@@ -80,7 +94,6 @@ def fit(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, *, progress: bool = 
     result = fit_bert(cfg, split, taxonomy, base, progress=progress)
     return FitResult(
         predictor=result.predictor,
-        threshold_how=result.threshold_how,
         base={"kind": base.kind, "name": base.name, "description": base.description, "tried": list(base.tried)},
         log_history=result.log_history,
         best_epoch=result.best_epoch,
@@ -102,10 +115,6 @@ def _fit_tfidf(cfg: TrainConfig, split: Split, taxonomy: Taxonomy) -> FitResult:
         balanced=cfg.pos_weight,
         seed=cfg.seed,
     )
-    val_probs, _ = predictor.predict_proba([r["text"] for r in split.validation])
-    val_targets = np.array([taxonomy.multi_hot(r["labels"]) for r in split.validation])
-    thresholds, how = tune_thresholds(val_probs, val_targets, floor=cfg.threshold_floor, default=cfg.threshold_default)
-    predictor.thresholds = np.array(thresholds)
     base = {
         "kind": "tfidf",
         "name": f"char-1-{cfg.tfidf_ngram_max}gram-tfidf",
@@ -113,7 +122,7 @@ def _fit_tfidf(cfg: TrainConfig, split: Split, taxonomy: Taxonomy) -> FitResult:
         "(scikit-learn); no pretrained weights",
         "tried": [],
     }
-    return FitResult(predictor=predictor, threshold_how=how, base=base)
+    return FitResult(predictor=predictor, base=base)
 
 
 def evaluate_predictor(predictor: Predictor, records: list[dict[str, Any]]) -> dict[str, Any]:
