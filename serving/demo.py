@@ -6,10 +6,12 @@ Used by ``make demo`` to show the server end to end; ``policytag serve`` is the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,21 +21,18 @@ from serving.app import create_app
 from serving.core.config import Settings
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--model", default="models/demo", help="model folder (default: %(default)s)")
-    ap.add_argument("document", help="a .txt/.md/.html document to upload")
-    args = ap.parse_args()
-
+@contextlib.contextmanager
+def running_server(model: str) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, ready; yields its base URL and stops it afterwards."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(model_path=args.model)), port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(model_path=model)), port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=base, timeout=60) as c:
+        with httpx.Client(base_url=base, timeout=10) as c:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 try:
@@ -42,29 +41,38 @@ def main() -> int:
                 except httpx.TransportError:
                     pass
                 time.sleep(0.1)
-            path = Path(args.document)
-            r = c.post("/v1/documents/file", files={"file": (path.name, path.read_bytes())})
-            r.raise_for_status()
-            body = r.json()
-            names = {x["id"]: x["zh"] for x in c.get("/v1/labels").json()}
-        print(
-            f"POST {base}/v1/documents/file ({path.name}) -> {len(body['sentences'])} sentences, "
-            f"model {body['model']['name']} {body['model']['version']}"
-        )
-        for s in body["sentences"][:15]:
-            print(f"  [{'、'.join(names[i] for i in s['labels'])}] {s['text'][:60]}")
-        if len(body["sentences"]) > 15:
-            print(f"  ... {len(body['sentences']) - 15} more")
-        counts = Counter(body["summary"]["counts"])
-        print(
-            "summary: "
-            + "  ".join(f"{names[k]} {v} ({body['summary']['share'][k]:.0%})" for k, v in counts.most_common())
-        )
-        print(f"start the server yourself with: policytag serve --model {args.model}")
-        print("then open the tagging page at http://127.0.0.1:8000/ (API docs at http://127.0.0.1:8000/docs)")
+            else:
+                raise TimeoutError(f"the server for {model} did not become ready")
+        yield base
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--model", default="models/demo", help="model folder (default: %(default)s)")
+    ap.add_argument("document", help="a .txt/.md/.html document to upload")
+    args = ap.parse_args()
+    with running_server(args.model) as base, httpx.Client(base_url=base, timeout=60) as c:
+        path = Path(args.document)
+        r = c.post("/v1/documents/file", files={"file": (path.name, path.read_bytes())})
+        r.raise_for_status()
+        body = r.json()
+        names = {x["id"]: x["zh"] for x in c.get("/v1/labels").json()}
+    print(
+        f"POST {base}/v1/documents/file ({path.name}) -> {len(body['sentences'])} sentences, "
+        f"model {body['model']['name']} {body['model']['version']}"
+    )
+    for s in body["sentences"][:15]:
+        print(f"  [{'、'.join(names[i] for i in s['labels'])}] {s['text'][:60]}")
+    if len(body["sentences"]) > 15:
+        print(f"  ... {len(body['sentences']) - 15} more")
+    counts = Counter(body["summary"]["counts"])
+    share = body["summary"]["share"]
+    print("summary: " + "  ".join(f"{names[k]} {v} ({share[k]:.0%})" for k, v in counts.most_common()))
+    print(f"start the server yourself with: policytag serve --model {args.model}")
+    print("then open the tagging page at http://127.0.0.1:8000/ (API docs at http://127.0.0.1:8000/docs)")
     return 0
 
 

@@ -106,7 +106,7 @@ def render_model_card(
         "",
         "```python",
         "from training.predictor import load_predictor   # with the kit: thresholds and the `other` rule applied",
-        f"predictor = load_predictor('{manifest['name']}')",
+        f"predictor = load_predictor('models/{manifest['name']}')",
         "```",
     ]
     if manifest["kind"] == "bert":
