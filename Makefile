@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint corpus clean
+.PHONY: install demo test test-slow lint corpus clean labelstudio labelstudio-install
 
 # The venv is (re)built when pyproject.toml changes. torch is installed first, pinned, so that no
 # dependency resolution can reach for a CUDA build.
@@ -43,7 +43,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: install
+# Label Studio 1.23.2 lives in its own venv (.venv-ls): it pins its SDK and many Django packages exactly.
+# A failed install does not stop `make test`: the real-server tests then skip with a loud message.
+labelstudio-install: install
+	@$(BIN)/python -m labels.labelstudio.server install || { \
+	  echo '!!!!!!!! Label Studio could not be installed into .venv-ls: its real-server tests will be SKIPPED !!!!!!!!'; }
+
+# A local Label Studio on 127.0.0.1 (data in labelstudio-data/); prints URL, user and token; Ctrl-C stops it.
+labelstudio: install
+	$(BIN)/policytag labels server
+
+test: install labelstudio-install
 	bash scripts/install-browser.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -53,4 +63,4 @@ test-slow: install
 	$(BIN)/python -m pytest -m slow
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-ls .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -84,6 +84,11 @@ def register(sub: Any) -> None:
     mode.add_argument("--json", action="store_true", help="print the statistics as JSON")
     s.set_defaults(func=cmd_stats)
 
+    # The Label Studio loop: push, pull, agreement, server (labels/labelstudio/).
+    from labels.labelstudio.commands import register as register_labelstudio
+
+    register_labelstudio(lsub)
+
 
 def cmd_corpus(args: argparse.Namespace) -> int:
     records = build_corpus(args.seeds_dir, progress=True)

@@ -1,0 +1,285 @@
+"""The ``policytag labels push|pull|agreement|server`` subcommands (registered by ``labels/cli.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from labels.jsonl import read_jsonl, write_jsonl
+from labels.labelstudio.client import LabelStudioError
+
+__all__ = ["register"]
+
+DEFAULTS = {
+    "sentences": "labels/sentences.jsonl",
+    "gold": "labels/gold.jsonl",
+    "log": "labels/annotations.jsonl",
+    "consolidated": "labels/consolidated.jsonl",
+    "conflicts": "labels/conflicts.jsonl",
+}
+
+
+def _connection_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", help="Label Studio URL (default: $LABEL_STUDIO_URL)")
+    p.add_argument("--api-key", help="Label Studio API key (default: $LABEL_STUDIO_API_KEY; never printed)")
+
+
+def _handled(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Report Label Studio and server errors in one line (exit 2), like the kit's other user errors."""
+
+    def run(args: argparse.Namespace) -> int:
+        from labels.labelstudio.server import ServerError
+
+        try:
+            return fn(args)
+        except (LabelStudioError, ServerError) as e:
+            print(f"policytag labels {args.labels_command}: error: {e}", file=sys.stderr)
+            return 2
+
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def register(lsub: Any) -> None:
+    """Add push, pull, agreement and server to the ``policytag labels`` subparsers."""
+    from labels.labelstudio.push import STRATEGIES
+
+    p = lsub.add_parser(
+        "push",
+        help="push sentences (with model pre-annotations) to a Label Studio project",
+        description="Create the project if missing (labelling config from the taxonomy) or check its config, then "
+        "import sentences as tasks {text, sentence_id, doc, index}. Idempotent: a sentence already in the project "
+        "is updated, never duplicated. With --model, the model's labels are attached as predictions.",
+    )
+    p.add_argument("--project", required=True, metavar="TITLE", help="project title")
+    p.add_argument("--model", metavar="DIR", help="model folder whose predictions become pre-annotations")
+    p.add_argument("--sentences", default=DEFAULTS["sentences"], help="sentence JSONL (default: %(default)s)")
+    p.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="all",
+        help="all sentences; only unlabelled ones; or unlabelled ones most uncertain first (needs --model)",
+    )
+    p.add_argument("--limit", type=int, help="push at most N sentences (after ordering)")
+    p.add_argument("--gold", default=DEFAULTS["gold"], help="labelled sentences that count as labelled")
+    p.add_argument("--consolidated", default=DEFAULTS["consolidated"], help="pulled labels that count as labelled")
+    p.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
+    _connection_args(p)
+    p.set_defaults(func=_handled(cmd_push))
+
+    q = lsub.add_parser(
+        "pull",
+        help="pull annotations into the append-only log and consolidate them into a labelled set",
+        description="Export the project (full JSON snapshot), append new or edited annotations to the log, report "
+        "unusable ones, and rebuild the consolidated labelled set (rules in labels/README.md, 'Label Studio loop').",
+    )
+    q.add_argument("--project", required=True, metavar="TITLE", help="project title")
+    q.add_argument("--out", default=DEFAULTS["log"], help="append-only annotation log (default: %(default)s)")
+    q.add_argument("--gold", default=DEFAULTS["gold"], help="manual gold set (default: %(default)s)")
+    q.add_argument(
+        "--consolidated", default=DEFAULTS["consolidated"], help="labelled set to write (default: %(default)s)"
+    )
+    q.add_argument("--conflicts", default=DEFAULTS["conflicts"], help="conflicts to write (default: %(default)s)")
+    q.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+    _connection_args(q)
+    q.set_defaults(func=_handled(cmd_pull))
+
+    a = lsub.add_parser(
+        "agreement",
+        help="annotator agreement (Cohen's or Fleiss' kappa per label) and open conflicts",
+        description="Per-label Cohen's kappa (two annotators) or Fleiss' kappa (more) from the annotation log, "
+        "and the sentences whose annotators tie.",
+    )
+    a.add_argument("--log", default=DEFAULTS["log"], help="annotation log (default: %(default)s)")
+    a.add_argument("--json", action="store_true", help="print JSON")
+    a.set_defaults(func=_handled(cmd_agreement))
+
+    s = lsub.add_parser(
+        "server",
+        help="install (once) and start a local Label Studio on 127.0.0.1",
+        description="Install Label Studio into .venv-ls if needed and run it on 127.0.0.1 with its data under the "
+        "project (git-ignored), printing the URL, user and API token. Ctrl-C stops it.",
+    )
+    s.add_argument("--data-dir", default="labelstudio-data", help="data folder (default: %(default)s)")
+    s.add_argument("--port", type=int, help="port (default: 8080 if free, else any free port)")
+    s.set_defaults(func=_handled(cmd_server))
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    """``policytag labels push``."""
+    from labels.labelstudio.client import connect
+    from labels.labelstudio.push import push, read_sentences
+    from labels.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    sentences = read_sentences(args.sentences)
+    if args.strategy == "uncertainty" and not args.model:
+        raise ValueError("--strategy uncertainty needs --model (the uncertainty is the model's)")
+    labelled: set[str] = set()
+    for f in (args.gold, args.consolidated):
+        if f and Path(f).exists():
+            labelled |= {str(r.get("id")) for r in read_jsonl(f)}
+    predictor = None
+    if args.model:
+        from training.predictor import load_predictor
+
+        predictor = load_predictor(args.model)
+    client = connect(args.url, args.api_key)
+    started = time.monotonic()
+    result = push(
+        client,
+        args.project,
+        sentences,
+        taxonomy,
+        predictor=predictor,
+        strategy=args.strategy,
+        limit=args.limit,
+        labelled=labelled,
+        dry_run=args.dry_run,
+        progress=True,
+    )
+    plan = result.plan
+    if plan.duplicates:
+        print(f"warning: {len(plan.duplicates)} sentences have several tasks already (made outside policytag?):")
+        for sid, ids in list(plan.duplicates.items())[:10]:
+            print(f"  {sid}: tasks {ids} (the lowest is updated)")
+    prefix = "dry run, would push" if args.dry_run else "pushed"
+    print(f"{prefix} {plan.summary()}")
+    if result.model_version:
+        print(f"predictions: model version {result.model_version}")
+    if result.tasks_after is not None:
+        print(
+            f"project {args.project!r} (id {result.project_id}) has {result.tasks_after} tasks "
+            f"({time.monotonic() - started:.1f} s)"
+        )
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    """``policytag labels pull``."""
+    from labels.dataset import read_labelled
+    from labels.labelstudio.client import connect, export_snapshot, find_project, user_emails
+    from labels.labelstudio.config import ConfigMismatchError, check_label_config
+    from labels.labelstudio.pull import annotation_records, append_log, consolidate, read_log
+    from labels.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    client = connect(args.url, args.api_key)
+    project = find_project(client, args.project)
+    if project is None:
+        raise LabelStudioError(f"no project titled {args.project!r} on {client.url}")
+    try:
+        check_label_config(project.label_config, taxonomy, project=f"project {args.project!r}")
+    except ConfigMismatchError as e:
+        print(f"warning: {e}\n(pulling anyway: annotations with choices outside the taxonomy are reported)")
+    tasks = export_snapshot(client, project.id)
+    needs_emails = any(isinstance(a.get("completed_by"), int) for t in tasks for a in t.get("annotations") or [])
+    emails = user_emails(client) if needs_emails else {}
+    records, problems = annotation_records(tasks, taxonomy, project=args.project, emails=emails)
+    new = append_log(args.out, records, dry_run=args.dry_run)
+    log = read_log(args.out) + (new if args.dry_run else [])
+    gold = read_labelled(args.gold, taxonomy, require_doc=True) if Path(args.gold).exists() else []
+    result = consolidate(log, gold, taxonomy)
+    verb = "would add" if args.dry_run else "added"
+    print(
+        f"project {args.project!r}: {len(tasks)} tasks, {len(records)} annotations; {verb} {len(new)} new or "
+        f"updated to {args.out}"
+    )
+    if problems:
+        print(
+            f"{len(problems)} annotations cannot be used as they are (fix them in Label Studio and pull again):",
+            file=sys.stderr,
+        )
+        for prob in problems:
+            print(f"  {prob}", file=sys.stderr)
+    old = read_jsonl(args.consolidated) if Path(args.consolidated).exists() else []
+    changed = _count_changes(old, result.records)
+    print(
+        f"consolidated: {len(result.records)} sentences ({len(result.decided)} decided by annotations, "
+        f"{len(result.superseded)} gold labels superseded), {len(result.conflicts)} conflicts; "
+        f"{changed} records differ from {args.consolidated}"
+    )
+    for c in result.conflicts:
+        votes = "; ".join(f"{a}: {'+'.join(v)}" for a, v in c["votes"].items())
+        print(f"  conflict {c['id']}: {votes}")
+    if not args.dry_run:
+        write_jsonl(args.consolidated, result.records)
+        write_jsonl(args.conflicts, result.conflicts)
+        print(f"wrote {args.consolidated} and {args.conflicts}")
+    return 0
+
+
+def _count_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> int:
+    before = {r.get("id"): json.dumps(r, sort_keys=True, ensure_ascii=False) for r in old}
+    after = {r.get("id"): json.dumps(r, sort_keys=True, ensure_ascii=False) for r in new}
+    return sum(1 for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    """``policytag labels agreement``."""
+    from labels.labelstudio.annotator_agreement import compute_agreement, render_agreement
+    from labels.labelstudio.pull import read_log
+    from labels.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    if not Path(args.log).exists():
+        raise FileNotFoundError(f"{args.log}: no annotation log yet (run `policytag labels pull` first)")
+    report = compute_agreement(read_log(args.log), taxonomy)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_agreement(report, taxonomy), end="")
+    return 0
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    """``policytag labels server``: runs until Ctrl-C or SIGTERM, then stops Label Studio with SIGTERM."""
+    from labels.labelstudio.server import (
+        CREDENTIALS_FILE,
+        DB_FILE,
+        ServerError,
+        free_port,
+        load_or_create_credentials,
+        port_is_free,
+        start_server,
+    )
+
+    data_dir = Path(args.data_dir).resolve()
+    if (data_dir / DB_FILE).exists() and not (data_dir / CREDENTIALS_FILE).exists():
+        raise ServerError(
+            f"{data_dir} holds a Label Studio database but no {CREDENTIALS_FILE}: it was not made by policytag. "
+            "Use another --data-dir, or start that one with `label-studio start` yourself."
+        )
+    creds = load_or_create_credentials(data_dir)
+    port = args.port or (8080 if port_is_free(8080) else free_port())
+    server = start_server(data_dir, creds, port=port)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"Label Studio is running at {server.url} (started in {server.started_in_s:.1f} s)")
+    print(f"  user:     {creds.username}")
+    print(f"  password: {creds.password}")
+    print(f"  token:    {creds.token}")
+    print(f"  data:     {data_dir} (log: {server.log_path})")
+    print("For policytag labels push/pull in another shell:")
+    print(f"  export LABEL_STUDIO_URL={server.url} LABEL_STUDIO_API_KEY={creds.token}")
+    print("Ctrl-C stops it.", flush=True)
+    try:
+        while server.process.poll() is None:
+            time.sleep(1.0)
+        print(f"Label Studio exited with status {server.process.returncode}; see {server.log_path}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("stopping Label Studio", file=sys.stderr)
+        return 0
+    finally:
+        server.stop()
