@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from policytag import __version__
 from serving.api.deps import require_api_key
 from serving.api.limits import BodySizeLimit
-from serving.api.routes import classify, documents, health, meta, page
+from serving.api.routes import classify, documents, health, labelstudio, meta, page
 from serving.core.batcher import MicroBatcher
 from serving.core.config import Settings
 from serving.core.state import AppState, model_info
@@ -148,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents.router, dependencies=secured)
     app.include_router(meta.router, dependencies=secured)
     app.include_router(health.router)
+    # Label Studio's ML backend protocol; setup/predict/webhook check the key themselves (Basic auth too).
+    app.include_router(labelstudio.router)
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     if cfg.cors_origins:

@@ -1,4 +1,4 @@
-"""The ``policytag labels push|pull|agreement|server`` subcommands (registered by ``labels/cli.py``)."""
+"""The ``policytag labels push|pull|agreement|connect|server`` subcommands (registered by ``labels/cli.py``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 from labels.jsonl import read_jsonl, write_jsonl
 from labels.labelstudio.client import LabelStudioError
 
-__all__ = ["register"]
+__all__ = ["LOCAL_ML_ENV", "connect_backend", "register", "retrieve_predictions"]
 
 DEFAULTS = {
     "sentences": "labels/sentences.jsonl",
@@ -48,7 +48,7 @@ def _handled(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
 
 
 def register(lsub: Any) -> None:
-    """Add push, pull, agreement and server to the ``policytag labels`` subparsers."""
+    """Add push, pull, agreement, connect and server to the ``policytag labels`` subparsers."""
     from labels.labelstudio.push import STRATEGIES
 
     p = lsub.add_parser(
@@ -101,6 +101,35 @@ def register(lsub: Any) -> None:
     a.add_argument("--json", action="store_true", help="print JSON")
     a.set_defaults(func=_handled(cmd_agreement))
 
+    c = lsub.add_parser(
+        "connect",
+        help="register policytag's ML backend (policytag serve ... /labelstudio) with a Label Studio project",
+        description="Register the ML backend of a running `policytag serve` with the project (once; an existing "
+        "registration of the same URL is updated), so that Label Studio can ask it for predictions "
+        "(Data Manager: Actions > Retrieve Predictions, or --retrieve). Label Studio must be allowed to reach the "
+        "backend: for one on 127.0.0.1 start Label Studio with LABEL_STUDIO_ML_BLOCK_LOCAL_IP=false and "
+        "LABEL_STUDIO_SSRF_PROTECTION_ENABLED=false (local development only; `policytag labels server "
+        "--allow-local-ml` does).",
+    )
+    c.add_argument("--project", required=True, metavar="TITLE", help="project title")
+    c.add_argument(
+        "--backend-url",
+        required=True,
+        metavar="URL",
+        help="the backend as Label Studio reaches it, e.g. http://127.0.0.1:8000/labelstudio",
+    )
+    c.add_argument(
+        "--backend-key",
+        help="the policytag server's API key (default: $POLICYTAG_API_KEY; none: the server has no key); sent by "
+        "Label Studio as Basic auth password and as a Bearer header of the backend's webhook; never printed",
+    )
+    c.add_argument(
+        "--retrieve", action="store_true", help="then ask Label Studio to retrieve predictions for every task"
+    )
+    c.add_argument("--timeout", type=float, default=100.0, help="Label Studio's prediction time-out in s (%(default)s)")
+    _connection_args(c)
+    c.set_defaults(func=_handled(cmd_connect))
+
     s = lsub.add_parser(
         "server",
         help="install (once) and start a local Label Studio on 127.0.0.1",
@@ -109,6 +138,12 @@ def register(lsub: Any) -> None:
     )
     s.add_argument("--data-dir", default="labelstudio-data", help="data folder (default: %(default)s)")
     s.add_argument("--port", type=int, help="port (default: 8080 if free, else any free port)")
+    s.add_argument(
+        "--allow-local-ml",
+        action="store_true",
+        help="let Label Studio call ML backends and webhooks on 127.0.0.1 and private addresses "
+        "(LABEL_STUDIO_ML_BLOCK_LOCAL_IP=false, LABEL_STUDIO_SSRF_PROTECTION_ENABLED=false): local development only",
+    )
     s.set_defaults(func=_handled(cmd_server))
 
 
@@ -239,6 +274,136 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+BACKEND_TITLE = "policytag"
+#: What Label Studio needs to call an ML backend (and its webhook) on 127.0.0.1: it turns off Label Studio's
+#: protection against requests to local and private addresses, so it is for local development only.
+LOCAL_ML_ENV = {"LABEL_STUDIO_ML_BLOCK_LOCAL_IP": "false", "LABEL_STUDIO_SSRF_PROTECTION_ENABLED": "false"}
+
+
+def _backend_health(url: str) -> dict[str, Any]:
+    """``GET <url>/health`` of the backend as seen from here; ``LabelStudioError`` when it is not up."""
+    import httpx
+
+    try:
+        answer = httpx.get(f"{url}/health", timeout=10.0)
+    except httpx.HTTPError as e:
+        raise LabelStudioError(f"the ML backend {url} does not answer ({type(e).__name__}: {e}): is it up?") from None
+    body = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
+    if answer.status_code != 200 or body.get("status") != "UP":
+        raise LabelStudioError(f"the ML backend {url}/health answers {answer.status_code} {str(body)[:200]}")
+    return dict(body)
+
+
+def connect_backend(
+    client: Any, project_id: int, url: str, *, key: str | None = None, timeout: float = 100.0
+) -> tuple[Any, bool]:
+    """Register ``url`` as the project's ML backend (or update the registration with that URL); ``(backend, created)``.
+
+    With ``key``, Label Studio is told to send it: as the Basic auth password of every backend call (its ML
+    connector sends no other credentials) and as ``Authorization: Bearer`` on the backend's webhook (which
+    Label Studio creates with the backend and which sends only its own stored headers).
+    """
+    url = url.rstrip("/")
+    sdk = client.sdk
+    auth: dict[str, Any] = (
+        {"auth_method": "BASIC_AUTH", "basic_auth_user": "policytag", "basic_auth_pass": key}
+        if key
+        else {"auth_method": "NONE"}
+    )
+    fields = {"url": url, "title": BACKEND_TITLE, "is_interactive": False, "timeout": timeout, **auth}
+    existing = client.call(f"listing the ML backends of project {project_id}", sdk.ml.list, project=project_id)
+    same = [b for b in existing or [] if str(getattr(b, "url", "")).rstrip("/") == url]
+    hint = (
+        " (a backend on 127.0.0.1 needs Label Studio started with LABEL_STUDIO_ML_BLOCK_LOCAL_IP=false and "
+        "LABEL_STUDIO_SSRF_PROTECTION_ENABLED=false)"
+    )
+    try:
+        if same:
+            # Label Studio 1.23 re-validates an update with /setup and needs the project in the body for it.
+            backend = client.call(
+                f"updating ML backend {same[0].id}", sdk.ml.update, same[0].id, project=project_id, **fields
+            )
+            created = False
+        else:
+            backend = client.call(
+                f"registering the ML backend {url} with project {project_id}",
+                sdk.ml.create,
+                project=project_id,
+                description="policytag: multi-label policy categories of the served model",
+                **fields,
+            )
+            created = True
+    except LabelStudioError as e:
+        raise LabelStudioError(f"{e}{hint}") from None
+    if key:
+        hooks = client.call(f"listing the webhooks of project {project_id}", sdk.webhooks.list, project=str(project_id))
+        for hook in hooks or []:
+            if str(getattr(hook, "url", "")).rstrip("/") == f"{url}/webhook":
+                client.call(
+                    f"adding the key to webhook {hook.id}",
+                    sdk.webhooks.update,
+                    hook.id,
+                    headers={"Authorization": f"Bearer {key}"},
+                )
+    return backend, created
+
+
+def retrieve_predictions(client: Any, project_id: int) -> None:
+    """Label Studio's Data Manager action ``retrieve_tasks_predictions`` over every task of the project.
+
+    Label Studio asks the backend for ``/setup`` (the model version) and sends every task without a
+    prediction of that version in one ``/predict`` request; it stores the answers as predictions.
+    """
+    client.call(
+        f"retrieving predictions for project {project_id}",
+        client.sdk.actions.create,
+        id="retrieve_tasks_predictions",
+        project=project_id,
+        selected_items={"all": True, "excluded": []},
+    )
+
+
+def cmd_connect(args: argparse.Namespace) -> int:
+    """``policytag labels connect``."""
+    import os
+
+    from labels.labelstudio.client import connect, find_project
+    from labels.labelstudio.config import ConfigMismatchError, check_label_config
+    from labels.taxonomy import load_taxonomy
+
+    url = args.backend_url.rstrip("/")
+    try:
+        health = _backend_health(url)
+    except LabelStudioError as e:  # Label Studio may reach a URL this machine cannot: it checks for itself
+        print(f"warning: {e}", file=sys.stderr)
+        health = {}
+    key = args.backend_key or os.environ.get("POLICYTAG_API_KEY") or None
+    client = connect(args.url, args.api_key)
+    project = find_project(client, args.project)
+    if project is None:
+        raise LabelStudioError(f"no project titled {args.project!r} on {client.url} (`policytag labels push` makes it)")
+    try:
+        check_label_config(project.label_config, load_taxonomy(), project=f"project {args.project!r}")
+    except ConfigMismatchError as e:
+        print(f"warning: {e}\n(the backend answers with the choices it can map to the model's labels)")
+    started = time.monotonic()
+    backend, created = connect_backend(client, project.id, url, key=key, timeout=args.timeout)
+    backend = client.call("reading the ML backend", client.sdk.ml.get, backend.id)
+    verb = "registered" if created else "updated"
+    print(
+        f"{verb} ML backend {backend.id} ({url}, model {health.get('model')}) for project {args.project!r} "
+        f"(id {project.id}): state {getattr(backend, 'state', '?')}, model version "
+        f"{getattr(backend, 'model_version', '') or health.get('model_version')}"
+        + ("; Label Studio authenticates with the key" if key else "")
+    )
+    if args.retrieve:
+        retrieve_predictions(client, project.id)
+        print(f"retrieved predictions for every task of project {args.project!r} ({time.monotonic() - started:.1f} s)")
+    else:
+        print("predictions: Data Manager > select tasks > Actions > Retrieve Predictions (or again with --retrieve)")
+    return 0
+
+
 def cmd_server(args: argparse.Namespace) -> int:
     """``policytag labels server``: runs until Ctrl-C or SIGTERM, then stops Label Studio with SIGTERM."""
     from labels.labelstudio.server import (
@@ -259,7 +424,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         )
     creds = load_or_create_credentials(data_dir)
     port = args.port or (8080 if port_is_free(8080) else free_port())
-    server = start_server(data_dir, creds, port=port)
+    server = start_server(data_dir, creds, port=port, extra_env=LOCAL_ML_ENV if args.allow_local_ml else None)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -270,6 +435,8 @@ def cmd_server(args: argparse.Namespace) -> int:
     print(f"  password: {creds.password}")
     print(f"  token:    {creds.token}")
     print(f"  data:     {data_dir} (log: {server.log_path})")
+    if args.allow_local_ml:
+        print("  ML backends on 127.0.0.1 allowed (SSRF protection off: local development only)")
     print("For policytag labels push/pull in another shell:")
     print(f"  export LABEL_STUDIO_URL={server.url} LABEL_STUDIO_API_KEY={creds.token}")
     print("Ctrl-C stops it.", flush=True)

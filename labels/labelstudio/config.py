@@ -48,6 +48,8 @@ class ParsedConfig:
     to_name: str
     multiple: bool
     choices: dict[str, str]  # stored id (alias, or the value when no alias) -> shown value
+    #: the task data field shown by the tag named ``to_name`` (``value="$text"`` → ``"text"``); "" if none
+    data_field: str = ""
 
 
 def label_config(taxonomy: Taxonomy) -> str:
@@ -81,11 +83,19 @@ def parse_label_config(xml: str) -> ParsedConfig:
     for choice in tag.iter("Choice"):
         value = choice.get("value", "")
         choices[choice.get("alias") or value] = value
+    to_name = tag.get("toName", "")
+    data_field = ""
+    for element in root.iter():
+        value = element.get("value", "")
+        if element is not tag and element.tag != "Choice" and element.get("name") == to_name and value[:1] == "$":
+            data_field = value[1:]
+            break
     return ParsedConfig(
         from_name=tag.get("name", ""),
-        to_name=tag.get("toName", ""),
+        to_name=to_name,
         multiple=tag.get("choice", "single") == "multiple",
         choices=choices,
+        data_field=data_field,
     )
 
 

@@ -15,7 +15,7 @@ Strategies (which sentences, in which order, before ``--limit``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ __all__ = [
     "confidence",
     "model_version",
     "plan_push",
+    "prediction_payload",
     "push",
     "read_sentences",
     "select",
@@ -80,9 +81,32 @@ def confidence(scores: Sequence[float], thresholds: Sequence[float]) -> float:
     return float(np.clip(margins.min(), 0.0, 1.0))
 
 
-def choices_result(labels: Sequence[str]) -> list[dict[str, Any]]:
+def choices_result(
+    labels: Sequence[str], *, from_name: str = CHOICES_NAME, to_name: str = TEXT_NAME
+) -> list[dict[str, Any]]:
     """A Label Studio ``result`` selecting ``labels`` (ids, as the editor stores an aliased choice)."""
-    return [{"from_name": CHOICES_NAME, "to_name": TEXT_NAME, "type": "choices", "value": {"choices": list(labels)}}]
+    return [{"from_name": from_name, "to_name": to_name, "type": "choices", "value": {"choices": list(labels)}}]
+
+
+def prediction_payload(
+    labels: Sequence[str],
+    scores: Mapping[str, float],
+    thresholds: Sequence[float],
+    taxonomy_ids: Sequence[str],
+    version: str,
+    *,
+    from_name: str = CHOICES_NAME,
+    to_name: str = TEXT_NAME,
+) -> tuple[dict[str, Any], float]:
+    """A model's answer for one sentence as a Label Studio prediction, and the sentence's confidence.
+
+    The one place predictions are built, for ``push`` (pre-annotations) and the ML backend
+    (``serving/api/routes/labelstudio.py``): ``{"result": <the labels as choices>, "score": <confidence>,
+    "model_version": version}``.
+    """
+    conf = confidence([scores[i] for i in taxonomy_ids], thresholds)
+    result = choices_result(labels, from_name=from_name, to_name=to_name)
+    return {"result": result, "score": round(conf, 6), "model_version": version}, conf
 
 
 @dataclass
@@ -106,12 +130,8 @@ def score_sentences(predictor: Any, sentences: list[dict[str, Any]], *, progress
     for start in tqdm(range(0, len(sentences), batch), desc="predicting", unit="batch", disable=not progress):
         chunk = sentences[start : start + batch]
         for s, pred in zip(chunk, predictor.predict([s["text"] for s in chunk]), strict=True):
-            conf = confidence([pred.scores[i] for i in taxonomy.ids], thresholds)
-            out[s["id"]] = Scored(
-                labels=list(pred.labels),
-                confidence=conf,
-                prediction={"result": choices_result(pred.labels), "score": round(conf, 6), "model_version": version},
-            )
+            payload, conf = prediction_payload(pred.labels, pred.scores, thresholds, taxonomy.ids, version)
+            out[s["id"]] = Scored(labels=list(pred.labels), confidence=conf, prediction=payload)
     return out
 
 

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["Metrics"]
+__all__ = ["LABELSTUDIO_ACTIONS", "Metrics"]
+
+#: Webhook actions Label Studio 1.23 sends (``webhooks/models.py``) plus ``START_TRAINING``; any other
+#: action is counted as ``other`` so that a client cannot grow the metric's label set.
+LABELSTUDIO_ACTIONS = frozenset(
+    {
+        "PROJECT_CREATED",
+        "PROJECT_UPDATED",
+        "PROJECT_DELETED",
+        "TASKS_CREATED",
+        "TASKS_DELETED",
+        "ANNOTATION_CREATED",
+        "ANNOTATIONS_CREATED",
+        "ANNOTATION_UPDATED",
+        "ANNOTATIONS_DELETED",
+        "LABEL_LINK_CREATED",
+        "LABEL_LINK_UPDATED",
+        "LABEL_LINK_DELETED",
+        "START_TRAINING",
+    }
+)
 
 
 @dataclass
 class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    #: the latest Label Studio webhook events (a summary of each, oldest dropped first)
+    labelstudio_events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -31,3 +55,14 @@ class Metrics:
         self.sentences = Counter("policytag_sentences_total", "sentences classified", registry=r)
         self.queue_depth = Gauge("policytag_queue_depth", "sentences waiting for a batch", registry=r)
         self.rejected = Counter("policytag_rejected_total", "requests refused because the queue was full", registry=r)
+        self.labelstudio_webhooks = Counter(
+            "policytag_labelstudio_webhooks_total",
+            "Label Studio webhook events received, by action",
+            ["action"],
+            registry=r,
+        )
+
+    def record_labelstudio_event(self, action: str, summary: dict[str, Any]) -> None:
+        """Count a webhook event and keep its summary among the latest ones (no work is started)."""
+        self.labelstudio_webhooks.labels(action=action if action in LABELSTUDIO_ACTIONS else "other").inc()
+        self.labelstudio_events.append(summary)
