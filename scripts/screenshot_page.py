@@ -25,7 +25,7 @@ from serving.demo import running_server
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--model", default="models/demo")
-    ap.add_argument("--document", default="seeds/003_fb63a9ae8bf308c5.txt")
+    ap.add_argument("--document", default="seeds/001_98a81501e618baf7.txt")
     ap.add_argument("--out", default="docs/page.png")
     args = ap.parse_args()
     opts = webdriver.ChromeOptions()
@@ -43,7 +43,12 @@ def main() -> int:
             driver.execute_script("arguments[0].value = arguments[1];", driver.find_element(By.ID, "doc-text"), text)
             driver.find_element(By.ID, "tag-text").click()
             wait.until(ec.visibility_of_element_located((By.ID, "result")))
-            driver.execute_script("document.getElementById('result').scrollIntoView();")
+            driver.execute_script(
+                "document.getElementById('result').scrollIntoView();"
+                "const doc = document.getElementById('document');"
+                "const first = [...doc.querySelectorAll('.sent')].find(n => n.dataset.labels !== 'other');"
+                "if (first) { doc.scrollTop = first.offsetTop - doc.offsetTop - 40; first.click(); }"
+            )
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             driver.save_screenshot(args.out)
         finally:

@@ -140,7 +140,8 @@ def build_trainer(
         return {"macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"]}
 
     precision = resolve_precision(cfg.precision)
-    lr = cfg.learning_rate or (5e-4 if base.is_scratch else 3e-5)
+    # Weights from our own small MLM pretraining are far from a converged bert-base: they need the scratch rate.
+    lr = cfg.learning_rate or (3e-5 if base.kind in ("pretrained", "local") else 5e-4)
     settings: dict[str, Any] = {
         "output_dir": str(cfg.checkpoints),
         "num_train_epochs": cfg.epochs,

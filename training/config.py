@@ -76,7 +76,9 @@ class TrainConfig:
     epochs: float = _help("maximum number of epochs (early stopping usually ends sooner).", default=30.0)
     batch_size: int = _help("training batch size per device.", default=16)
     learning_rate: float | None = _help(
-        "peak learning rate; default 3e-5 for a pretrained base, 5e-4 for a scratch model.", default=None
+        "peak learning rate; default 3e-5 for a pretrained base (hub, cache or folder), 5e-4 for a scratch model "
+        "or a base from `policytag pretrain`.",
+        default=None,
     )
     weight_decay: float = _help("AdamW weight decay.", default=0.01)
     warmup_ratio: float = _help("share of steps spent warming the learning rate up.", default=0.1)
