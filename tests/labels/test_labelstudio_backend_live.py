@@ -8,7 +8,6 @@ call a backend on 127.0.0.1; local development only). Skipped only when Label St
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from labels.labelstudio.client import Client, connect, list_tasks
 from labels.labelstudio.commands import LOCAL_ML_ENV
 from labels.labelstudio.push import choices_result, model_version, push, read_sentences
 from policytag.cli import main
+from tests.labels.labelstudio_support import require_label_studio
 from tests.serving.conftest import live_server
 from training.predictor import load_predictor
 from training.train import TrainResult
@@ -33,13 +33,7 @@ BACKEND_KEY = "backend-key-0123456789"
 
 @pytest.fixture(scope="module")
 def ls_local_ml(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ls_server.LabelStudioServer, Client]]:
-    try:
-        ls_server.ensure_installed()
-    except ls_server.ServerError as e:
-        banner = "!" * 78
-        msg = f"Label Studio {ls_server.LS_VERSION} cannot be installed: the ML backend tests are SKIPPED\n{e}"
-        print(f"\n{banner}\n{msg}\n{banner}", file=sys.stderr)
-        pytest.skip(msg)
+    require_label_studio("the ML backend tests")
     data_dir = tmp_path_factory.mktemp("labelstudio-ml") / "data"
     admin = ls_server.Credentials.generate("admin@policytag.test")
     with ls_server.start_server(data_dir, admin, extra_env=LOCAL_ML_ENV) as server:

@@ -8,15 +8,12 @@ from pathlib import Path
 import pytest
 
 from benchmarks.labelstudio_roundtrip import run
-from labels.labelstudio import server as ls_server
+from tests.labels.labelstudio_support import require_label_studio
 
 
 @pytest.mark.slow
 def test_thousand_sentences_pushed_twice_pulled_twice(tmp_path: Path) -> None:
-    try:
-        ls_server.ensure_installed()
-    except ls_server.ServerError as e:
-        pytest.skip(f"Label Studio {ls_server.LS_VERSION} cannot be installed: SKIPPED\n{e}")
+    require_label_studio("the 1,000-sentence round trip")
     result = run(1000, 200, work=tmp_path)
     print(json.dumps(result, indent=2))
     assert result["tasks_final"] == 1000 and result["push_2_created"] == 0

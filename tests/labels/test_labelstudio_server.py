@@ -8,7 +8,6 @@ only when Label Studio cannot be installed, and say so loudly.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from labels.labelstudio.config import ConfigMismatchError, label_config
 from labels.labelstudio.push import choices_result, push, read_sentences
 from labels.taxonomy import Taxonomy
 from policytag.cli import main
+from tests.labels.labelstudio_support import require_label_studio
 from training.predictor import load_predictor
 from training.train import TrainResult
 
@@ -42,13 +42,7 @@ class LS:
 
 @pytest.fixture(scope="module")
 def ls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
-    try:
-        ls_server.ensure_installed()
-    except ls_server.ServerError as e:
-        banner = "!" * 78
-        msg = f"Label Studio {ls_server.LS_VERSION} cannot be installed: the real-server tests are SKIPPED\n{e}"
-        print(f"\n{banner}\n{msg}\n{banner}", file=sys.stderr)
-        pytest.skip(msg)
+    require_label_studio("the real-server tests")
     data_dir = tmp_path_factory.mktemp("labelstudio") / "data"
     admin = ls_server.Credentials.generate("admin@policytag.test")
     annotator = ls_server.Credentials.generate("annotator2@policytag.test")
