@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint corpus clean labelstudio labelstudio-install
+.PHONY: install demo test test-slow lint corpus clean labelstudio labelstudio-install bench-serve bench-guard
 
 # The venv is (re)built when pyproject.toml changes. torch is installed first, pinned, so that no
 # dependency resolution can reach for a CUDA build.
@@ -61,6 +61,16 @@ test: install labelstudio-install
 
 test-slow: install
 	$(BIN)/python -m pytest -m slow
+
+# Inference speed of every path on a bert-base-shaped model, and the accuracy guard of the demo model.
+bench-serve: install
+	$(BIN)/python benchmarks/serve_bench.py
+
+models/demo/policytag.json:
+	$(MAKE) demo
+
+bench-guard: install models/demo/policytag.json
+	$(BIN)/python benchmarks/quant_agreement.py --model models/demo
 
 clean:
 	rm -rf $(VENV) .venv-ls .pytest_cache .mypy_cache .ruff_cache build *.egg-info

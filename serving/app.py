@@ -101,7 +101,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def load() -> None:
         try:
-            predictor = await asyncio.to_thread(load_predictor, cfg.model_path, device=cfg.device)
+            predictor = await asyncio.to_thread(
+                load_predictor,
+                cfg.model_path,
+                device=cfg.device,
+                precision=cfg.precision,
+                token_budget=cfg.token_budget,
+            )
             info = await asyncio.to_thread(model_info, cfg.model_path, predictor)
             if cfg.warmup:
                 await asyncio.to_thread(predictor.predict, ["法治政府建设。", "预热"])
@@ -115,7 +121,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             state.batcher.start()
             state.ready = True
-            log.info("model %s %s loaded from %s; ready", predictor.name, predictor.version, cfg.model_path)
+            precision = predictor.precision_info
+            log.info(
+                "model %s %s loaded from %s; precision %s -> %s (%s); ready",
+                predictor.name,
+                predictor.version,
+                cfg.model_path,
+                precision["requested"],
+                precision["used"],
+                precision["reason"],
+            )
         except Exception:
             log.exception("could not load the model from %s", cfg.model_path)
             raise

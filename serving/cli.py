@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
+from typing import Any, get_args
+
+from serving.core.config import Settings
 
 __all__ = ["register"]
 
@@ -20,6 +22,13 @@ def register(sub: Any) -> None:
     s.add_argument("--model", default=None, help="model folder (default: POLICYTAG_MODEL_PATH or models/demo)")
     s.add_argument("--host", default=None, help="address to bind (default: 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default: 8000)")
+    s.add_argument(
+        "--precision",
+        default=None,
+        choices=get_args(Settings.model_fields["precision"].annotation),
+        help="inference precision (default: POLICYTAG_PRECISION or auto: the fastest path whose accuracy guard "
+        "holds; /v1/model reports the choice)",
+    )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     s.set_defaults(func=cmd_serve)
 
@@ -28,10 +37,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from serving.app import create_app
-    from serving.core.config import Settings
     from training.predictor import read_manifest
 
-    overrides = {k: v for k, v in {"model_path": args.model, "host": args.host, "port": args.port}.items() if v}
+    given = {"model_path": args.model, "host": args.host, "port": args.port, "precision": args.precision}
+    overrides = {k: v for k, v in given.items() if v}
     settings = Settings(**overrides)
     read_manifest(settings.model_path)  # a bad folder fails here, with its name, not inside the server
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")

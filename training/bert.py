@@ -82,7 +82,8 @@ def _loss(pos_weight: torch.Tensor | None) -> Callable[..., torch.Tensor]:
     return compute_loss
 
 
-def _build_model(base: BaseModel, cfg: TrainConfig, taxonomy: Taxonomy) -> PreTrainedModel:
+def build_model(base: BaseModel, cfg: TrainConfig, taxonomy: Taxonomy) -> PreTrainedModel:
+    """The classifier to fine-tune: a scratch BERT of the base's shape, or the base's encoder with a new head."""
     id2label = dict(enumerate(taxonomy.ids))
     label2id = {v: k for k, v in id2label.items()}
     common = {
@@ -113,7 +114,7 @@ def build_trainer(
     """The Trainer of :func:`fit_bert` (also used by ``benchmarks/train_speed.py``) and the precision it uses."""
     set_seed(cfg.seed)
     tokenizer = base.tokenizer
-    model = _build_model(base, cfg, taxonomy)
+    model = build_model(base, cfg, taxonomy)
 
     def tokenize(batch: dict[str, list[Any]]) -> Any:
         return tokenizer(batch["text"], truncation=True, max_length=cfg.max_length)

@@ -1,9 +1,16 @@
-"""The BERT predictor: fast tokenizer on the whole batch, length-sorted batches, sigmoid scores."""
+"""The BERT predictor: fast tokenizer on the whole input, length-bucketed batches, sigmoid scores.
+
+Tokenization happens once per call for all sentences (the Rust tokenizer), outside the forward
+passes; batches are cut by :func:`training.batching.length_batches` within a token budget; the
+model runs in the precision chosen at load time (:mod:`training.precision`).
+"""
 
 from __future__ import annotations
 
+import copy
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +19,25 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from labels.taxonomy import Taxonomy
+from training.batching import length_batches
+from training.precision import (
+    PrecisionChoice,
+    choose_precision,
+    convert,
+    release_free_memory,
+    unavailable_reason,
+)
+from training.precision_guard import GUARD_FILE, read_guard
 from training.predictor import Predictor
 
-__all__ = ["BertPredictor", "pick_device"]
+__all__ = ["DEFAULT_TOKEN_BUDGET", "BertPredictor", "pick_device"]
+
+log = logging.getLogger(__name__)
+
+# Padded tokens per forward pass, per precision. Measured on the 2-core AVX-512/AMX machines with the
+# bert-base shape: fp32 and int8 slow down past about 1,000 tokens (activations leave the caches;
+# int8 ran at half speed with 4,096), bf16 was fastest near 2,000.
+DEFAULT_TOKEN_BUDGET = {"fp32": 1024, "bf16": 2048, "int8": 1024}
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -29,7 +52,11 @@ class BertPredictor(Predictor):
     model: PreTrainedModel | None = None
     tokenizer: PreTrainedTokenizerBase | None = None
     max_length: int = 128
-    batch_size: int = 32
+    batch_size: int = 64
+    token_budget: int | None = None  # None: DEFAULT_TOKEN_BUDGET of the precision in use
+    precision_choice: PrecisionChoice = field(
+        default_factory=lambda: PrecisionChoice("fp32", "fp32", "the model as trained")
+    )
 
     def __post_init__(self) -> None:
         if self.model is None or self.tokenizer is None:
@@ -37,6 +64,8 @@ class BertPredictor(Predictor):
         n_out = self.model.config.num_labels
         if n_out != len(self.taxonomy):
             raise ValueError(f"the model has {n_out} outputs but the taxonomy {len(self.taxonomy)} labels")
+        if self.batch_size < 1 or (self.token_budget is not None and self.token_budget < 1):
+            raise ValueError(f"batch_size ({self.batch_size}) and token_budget ({self.token_budget}) must be >= 1")
         self.model.eval()
 
     @property
@@ -53,15 +82,34 @@ class BertPredictor(Predictor):
         thresholds: np.ndarray,
         manifest: dict[str, Any],
         device: str | None = None,
-        batch_size: int = 32,
+        batch_size: int = 64,
+        token_budget: int | None = None,
+        precision: str = "fp32",
     ) -> BertPredictor:
+        """Load ``folder`` in ``precision`` (``auto``: see :mod:`training.precision`)."""
         # use_safetensors: refuse pickled weights even if someone drops a .bin into the folder.
         model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True)
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         if labels != list(taxonomy.ids):
             raise ValueError(f"{folder}: config.json id2label {labels} does not match taxonomy.json")
         tokenizer = AutoTokenizer.from_pretrained(folder)
-        model.to(pick_device(device))
+        dev = pick_device(device)
+        model.to(dev).eval()
+        no_guard = f"no accuracy guard: {folder / GUARD_FILE} is missing"
+        guard = read_guard(folder) if precision == "auto" else None
+        if guard is not None and guard.get("model_version") != manifest.get("version"):
+            no_guard = f"{folder / GUARD_FILE} was measured for model version {guard.get('model_version')}"
+            guard = None
+        model, choice = choose_precision(
+            model,
+            requested=precision,
+            device=dev,
+            vocab_size=model.config.vocab_size,
+            guard=guard,
+            no_guard=no_guard,
+        )
+        release_free_memory()
+        log.info("%s: %s", folder, choice.describe())
         return cls(
             taxonomy=taxonomy,
             thresholds=thresholds,
@@ -70,7 +118,31 @@ class BertPredictor(Predictor):
             tokenizer=tokenizer,
             max_length=int(manifest.get("max_length", 128)),
             batch_size=batch_size,
+            token_budget=token_budget,
+            precision_choice=choice,
         )
+
+    @property
+    def precision_info(self) -> dict[str, Any]:
+        return self.precision_choice.to_dict()
+
+    def on_cpu(self) -> BertPredictor:
+        """A copy of this predictor on the CPU (the fast paths and the accuracy guard run there)."""
+        assert self.model is not None
+        return replace(self, model=copy.deepcopy(self.model).cpu())
+
+    def with_precision(self, precision: str) -> BertPredictor:
+        """A copy running in ``precision`` (from this fp32 predictor); for comparing paths."""
+        assert self.model is not None
+        if self.precision_choice.used != "fp32":
+            raise ValueError(f"convert from the fp32 predictor, not from {self.precision_choice.used}")
+        why = unavailable_reason(precision, self.device)
+        if why is not None and not (precision == "bf16" and self.device.type == "cpu"):
+            # bf16 without native support is slow but exact to bf16 rounding: fine for comparing labels.
+            raise ValueError(f"precision {precision} is not available on {self.device}: {why}")
+        model = convert(self.model, precision)
+        choice = PrecisionChoice(precision, precision, "converted for comparison")
+        return replace(self, model=model, precision_choice=choice)
 
     @torch.inference_mode()
     def predict_proba(self, texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
@@ -79,20 +151,22 @@ class BertPredictor(Predictor):
         enc = self.tokenizer(list(texts), truncation=False, add_special_tokens=True)
         ids: list[list[int]] = enc["input_ids"]
         truncated = [len(x) > self.max_length for x in ids]
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        seqs = [_truncate(x, self.max_length, self.tokenizer.sep_token_id) for x in ids]
         out = np.zeros((len(ids), len(self.taxonomy)), dtype=np.float32)
         pad = self.tokenizer.pad_token_id or 0
-        sep = self.tokenizer.sep_token_id
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            seqs = [_truncate(ids[i], self.max_length, sep) for i in chunk]
-            width = max(len(s) for s in seqs)
-            input_ids = torch.full((len(seqs), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(seqs), width), dtype=torch.long)
-            for r, s in enumerate(seqs):
-                input_ids[r, : len(s)] = torch.tensor(s)
-                mask[r, : len(s)] = 1
-            logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits
+        budget = self.token_budget or DEFAULT_TOKEN_BUDGET[self.precision_choice.used]
+        batches = length_batches([len(x) for x in seqs], token_budget=budget, max_batch=self.batch_size)
+        for chunk in batches:
+            width = len(seqs[chunk[-1]])  # the batch is sorted by length: the last row is the longest
+            input_ids = np.full((len(chunk), width), pad, dtype=np.int64)
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
+            for r, i in enumerate(chunk):
+                input_ids[r, : len(seqs[i])] = seqs[i]
+                mask[r, : len(seqs[i])] = 1
+            logits = self.model(
+                input_ids=torch.from_numpy(input_ids).to(self.device),
+                attention_mask=torch.from_numpy(mask).to(self.device),
+            ).logits
             out[chunk] = torch.sigmoid(logits.float()).cpu().numpy()
         return out, truncated
 

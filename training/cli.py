@@ -59,6 +59,7 @@ def register(sub: Any) -> None:
         action="store_true",
         help="keep only sentences of documents the model did not train on (its validation and test documents)",
     )
+    add_precision_argument(e, default="fp32")
     e.set_defaults(func=cmd_evaluate)
 
     c = sub.add_parser(
@@ -87,9 +88,30 @@ def register(sub: Any) -> None:
     r.add_argument("--model", required=True, help="model folder")
     r.add_argument("input", metavar="INPUT", help="document or JSONL file")
     r.add_argument("--output", default=None, help="output JSONL (default: standard output)")
-    r.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: %(default)s)")
+    r.add_argument("--batch-size", type=int, default=64, help="most sentences per forward pass (default: %(default)s)")
+    r.add_argument(
+        "--token-budget",
+        type=int,
+        default=None,
+        help="most padded tokens (rows x longest row) per forward pass (default: 1024 for fp32 and int8, 2048 "
+        "for bf16)",
+    )
+    add_precision_argument(r, default="auto")
     r.add_argument("--pretty", action="store_true", help="print one readable line per sentence instead of JSONL")
     r.set_defaults(func=cmd_predict)
+
+
+def add_precision_argument(parser: argparse.ArgumentParser, *, default: str) -> None:
+    from training.precision import PRECISION_CHOICES
+
+    parser.add_argument(
+        "--precision",
+        choices=PRECISION_CHOICES,
+        default=default,
+        help="inference precision of a BERT model: fp32, bf16 (CPUs with AVX512-BF16/AMX, GPUs), int8 (CPU, "
+        "dynamic quantization) or auto, the fastest path whose accuracy guard in the model folder holds "
+        "(default: %(default)s)",
+    )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -130,7 +152,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.predictor import load_predictor
     from training.train import evaluate_predictor
 
-    predictor = load_predictor(args.model)
+    predictor = load_predictor(args.model, precision=args.precision)
     records = read_labelled(args.data, predictor.taxonomy)
     if args.held_out:
         data = json.loads((Path(args.model) / "data.json").read_text(encoding="utf-8"))
@@ -140,7 +162,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             raise ValueError(f"{args.data}: no sentences of the held-out documents {sorted(held_out)}")
         print(f"held-out documents: {', '.join(sorted(held_out))}", file=sys.stderr)
     m = evaluate_predictor(predictor, records)
-    m["model"] = {"name": predictor.name, "version": predictor.version}
+    m["model"] = {"name": predictor.name, "version": predictor.version, "precision": predictor.precision_info["used"]}
     if args.json:
         print(json.dumps(m, ensure_ascii=False))
     else:
@@ -192,7 +214,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         rows = sentence_records(read_document(src))
     else:
         raise ValueError(f"{src}: expected a .jsonl file or a document ({', '.join(DOCUMENT_SUFFIXES)})")
-    predictor = load_predictor(args.model, batch_size=args.batch_size)
+    predictor = load_predictor(
+        args.model, batch_size=args.batch_size, token_budget=args.token_budget, precision=args.precision
+    )
+    info = predictor.precision_info
+    print(f"precision {info['requested']} -> {info['used']}: {info['reason']}", file=sys.stderr)
     preds = predictor.predict([r["text"] for r in rows])
     out = [
         {**r, "labels": p.labels, "scores": p.scores, **({"truncated": True} if p.truncated else {})}

@@ -31,6 +31,7 @@ def render_model_card(
     taxonomy: Taxonomy,
     thresholds: dict[str, float],
     config: dict[str, Any],
+    guard: dict[str, Any] | None = None,
 ) -> str:
     base = manifest["base_model"]
     scratch = base["kind"] in ("scratch", "local-mlm")
@@ -114,6 +115,25 @@ def render_model_card(
             "",
             "Without the kit: `AutoModelForSequenceClassification.from_pretrained(folder)` and "
             "`AutoTokenizer.from_pretrained(folder)`; apply a sigmoid and the thresholds in `thresholds.json`.",
+        ]
+    if guard is not None:
+        crit = guard["criteria"]
+        lines += [
+            "",
+            "## Inference precision (accuracy guard)",
+            "",
+            f"Each fast path against fp32 on the {guard['data']['n_sentences']} training-data sentences "
+            f"(`precision_guard.json`). `--precision auto` may use a path only if it agrees with fp32 on "
+            f">= {crit['min_agreement']:.0%} of the sentences and loses <= {crit['max_macro_f1_drop'] * 100:.0f} "
+            "macro-F1 point.",
+            "",
+            "| precision | identical label sets | macro-F1 | change | qualifies for auto |",
+            "|---|---:|---:|---:|---|",
+            *[
+                f"| {name} | {r['agreement']:.1%} | {r['macro_f1']:.3f} | {r['macro_f1_change'] * 100:+.2f} pt "
+                f"| {'yes' if r['qualifies'] else 'no'} |"
+                for name, r in guard["paths"].items()
+            ],
         ]
     lines += ["", "## Training configuration", "", "```json"]
     import json

@@ -54,6 +54,11 @@ class Predictor(ABC):
     def version(self) -> str:
         return str(self.manifest.get("version", "unversioned"))
 
+    @property
+    def precision_info(self) -> dict[str, Any]:
+        """The numeric precision the model runs in (see :mod:`training.precision`); /v1/model reports it."""
+        return {"requested": "fp32", "used": "fp32", "reason": "not a neural model: precision does not apply"}
+
     @abstractmethod
     def predict_proba(self, texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
         """Probabilities (len(texts) × labels, taxonomy order) and, per text, whether it was truncated."""
@@ -98,7 +103,11 @@ def read_thresholds(folder: Path, taxonomy: Taxonomy) -> np.ndarray:
 
 
 def load_predictor(folder: str | Path, **kwargs: Any) -> Predictor:
-    """Load the predictor of a model folder written by ``policytag train`` (either kind)."""
+    """Load the predictor of a model folder written by ``policytag train`` (either kind).
+
+    BERT folders take ``device``, ``batch_size``, ``token_budget`` and ``precision``; for a TF-IDF
+    folder they are moot, and ``precision`` must be ``fp32`` or ``auto`` (the same thing there).
+    """
     p = Path(folder)
     manifest = read_manifest(p)
     taxonomy = Taxonomy.from_dict(
@@ -108,6 +117,10 @@ def load_predictor(folder: str | Path, **kwargs: Any) -> Predictor:
     if manifest["kind"] == "tfidf":
         from training.tfidf import TfidfPredictor
 
+        precision = kwargs.pop("precision", "fp32")
+        if precision not in ("fp32", "auto"):
+            raise ValueError(f"{p}: precision {precision!r} applies to BERT models; this is a TF-IDF model")
+        # device, batch_size and token_budget tune forward passes; TF-IDF has none, so they are moot.
         return TfidfPredictor.from_folder(p, taxonomy=taxonomy, thresholds=thresholds, manifest=manifest)
     from training.bert_predictor import BertPredictor
 

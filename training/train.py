@@ -25,6 +25,7 @@ from training.config import TrainConfig
 from training.metrics import binarize, multilabel_metrics
 from training.model_card import render_model_card
 from training.model_folder import atomic_folder, write_json
+from training.precision_guard import GUARD_FILE
 from training.predictor import MANIFEST, Predictor
 from training.thresholds import decide, tune_thresholds
 
@@ -204,6 +205,16 @@ def write_model(
     probs, _ = result.predictor.predict_proba([r["text"] for r in eval_part])
     predicted = binarize(decide(probs, result.predictor.thresholds, taxonomy), taxonomy)
     part_name = "test" if split.test else "validation"
+    guard = None
+    if cfg.kind == "bert":
+        from training.bert_predictor import BertPredictor
+        from training.precision_guard import measure_guard
+
+        assert isinstance(result.predictor, BertPredictor)
+        # Which fast inference paths keep this model's labels: `--precision auto` reads it.
+        guard = measure_guard(
+            result.predictor, records, data_path=str(cfg.data), model_version=str(manifest["version"])
+        )
     with atomic_folder(cfg.output_dir) as tmp:
         if cfg.kind == "bert":
             from training.bert_predictor import BertPredictor
@@ -213,6 +224,7 @@ def write_model(
             result.predictor.model.save_pretrained(tmp, safe_serialization=True)
             result.predictor.tokenizer.save_pretrained(tmp)
             write_json(tmp / "training_log.json", result.log_history)
+            write_json(tmp / GUARD_FILE, guard)
         else:
             from training.tfidf import TfidfPredictor
 
@@ -249,6 +261,7 @@ def write_model(
                 taxonomy=taxonomy,
                 thresholds=thresholds,
                 config=dataclasses.asdict(cfg),
+                guard=guard,
             ),
             encoding="utf-8",
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -171,6 +171,17 @@ class LabelInfo(BaseModel):
     )
 
 
+class PrecisionInfo(BaseModel):
+    requested: Literal["fp32", "bf16", "int8", "auto"] = Field(description="what the server was asked for")
+    used: Literal["fp32", "bf16", "int8"] = Field(description="what the model runs in")
+    reason: str = Field(description="why that precision")
+    probe_sentences_per_s: dict[str, float] = Field(
+        default_factory=dict, description="auto: each candidate's speed on the load-time probe"
+    )
+    qualified: list[str] = Field(default_factory=list, description="auto: the paths the accuracy guard admits")
+    int8_engine: str | None = Field(None, description="torch's quantized engine when int8 runs")
+
+
 class ModelInfo(BaseModel):
     name: str
     version: str
@@ -180,6 +191,7 @@ class ModelInfo(BaseModel):
     max_length: int
     thresholds: dict[str, float]
     metrics: dict[str, object]
+    precision: PrecisionInfo
     created_at: str | None = None
 
     model_config = ConfigDict(
@@ -195,6 +207,14 @@ class ModelInfo(BaseModel):
                     "max_length": 128,
                     "thresholds": {"legal_aid": 0.42, "other": 0.5},
                     "metrics": {"validation": {"macro_f1": 0.61, "micro_f1": 0.64}},
+                    "precision": {
+                        "requested": "auto",
+                        "used": "int8",
+                        "reason": "fastest of the paths that passed the accuracy guard (bf16, int8) on this machine",
+                        "probe_sentences_per_s": {"fp32": 27.9, "bf16": 121.3, "int8": 133.0},
+                        "qualified": ["bf16", "int8"],
+                        "int8_engine": "onednn",
+                    },
                     "created_at": "2026-11-21T12:00:00+00:00",
                 }
             ]

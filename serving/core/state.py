@@ -41,4 +41,5 @@ def model_info(folder: str | Path, predictor: Predictor) -> dict[str, Any]:
         "created_at": manifest.get("created_at"),
         "thresholds": {i: float(t) for i, t in zip(predictor.taxonomy.ids, predictor.thresholds, strict=True)},
         "metrics": metrics,
+        "precision": predictor.precision_info,
     }

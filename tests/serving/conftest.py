@@ -34,6 +34,8 @@ def wait_ready(client: TestClient | httpx.Client, timeout: float = 60.0) -> None
 
 @contextmanager
 def make_client(model: Path, **settings: object) -> Iterator[TestClient]:
+    # fp32 unless a test asks otherwise: tests compare the API with an in-process fp32 predictor.
+    settings.setdefault("precision", "fp32")
     app = create_app(Settings(model_path=str(model), **settings))  # type: ignore[arg-type]
     with TestClient(app) as client:
         wait_ready(client)
@@ -56,6 +58,7 @@ def free_port() -> int:
 def live_server(model: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`policytag serve` in a subprocess on a free loopback port; SIGTERM on exit."""
     port = free_port()
+    env.setdefault("precision", "fp32")  # as in make_client
     full_env = {**os.environ, **{f"POLICYTAG_{k.upper()}": v for k, v in env.items()}}
     proc = subprocess.Popen(
         [

@@ -6,10 +6,12 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from labels.splitter import split_sentences
 from serving.app import create_app
 from serving.core.config import Settings
+from training.precision_guard import read_guard
 from training.predictor import load_predictor
 from training.train import TrainResult
 
@@ -94,6 +96,22 @@ def test_labels_and_model(client: TestClient, tiny_model: TrainResult) -> None:
     assert info["base_model"]["kind"] == "scratch" and info["data_fingerprint"] == manifest["data_fingerprint"]
     assert set(info["thresholds"]) == {x["id"] for x in labels}
     assert "validation" in info["metrics"]
+    assert info["precision"]["requested"] == "fp32" and info["precision"]["used"] == "fp32"
+
+
+def test_model_reports_what_auto_chose_and_why(tiny_model: TrainResult) -> None:
+    guard = read_guard(tiny_model.folder)
+    assert guard is not None
+    admitted = [p for p in ("bf16", "int8") if guard["paths"][p]["qualifies"]]
+    with make_client(tiny_model.folder, precision="auto") as c:
+        info = c.get("/v1/model").json()["precision"]
+    assert info["requested"] == "auto" and info["qualified"] == admitted and info["reason"]
+    assert info["used"] in ["fp32", *admitted]
+
+
+def test_precision_setting_is_checked() -> None:
+    with pytest.raises(ValidationError, match="precision"):
+        Settings(precision="fp16")
 
 
 def test_prometheus_metrics(client: TestClient) -> None:

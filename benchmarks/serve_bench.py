@@ -1,0 +1,487 @@
+"""Inference throughput of a bert-base-shaped model on this machine, every path in one run, as JSON.
+
+Builds a model folder of the ``scratch-base`` shape (12 layers, hidden 768, the seeds' character
+vocabulary) with random weights, then measures on the seed sentences (labels/sentences.jsonl):
+
+a. ``naive``: ``transformers.pipeline("text-classification")`` called once per sentence, fp32;
+b. ``fp32``: the kit's predictor (whole-input tokenization, length-bucketed batches);
+c. ``bf16``, ``int8`` and ``auto``: the kit's fast paths (bf16 only where the CPU has it);
+d. ``served``: ``policytag serve`` with ``--precision auto`` under 8 concurrent clients, 16
+   sentences per request, plus the server's peak resident memory in each precision;
+
+and the matrix-multiply ceiling: the six linear layers of a bert-base layer (Q, K, V, output,
+FFN up and down) timed alone with fp32 ``nn.Linear``, bf16 ``nn.Linear`` and torch's dynamic
+int8 ``Linear`` (the kernels the paths use) on the tokens of 32 sentences of the seeds' mean
+length. The ceiling in sentences/s is what the model would reach if those matrix multiplies were
+all it did. Each path runs in its own process, so each peak RSS is that path's alone.
+
+Random weights are fine for speed, but say nothing of accuracy: the accuracy guard of this
+model is therefore not measured, and every path is admitted to ``auto``, which then chooses by
+its load-time speed probe alone. ``benchmarks/quant_agreement.py`` measures the guard on a
+trained model.
+
+    python benchmarks/serve_bench.py            # the full run (about 6 minutes on 2 cores)
+    python benchmarks/serve_bench.py --quick    # fewer sentences, served auto only: under a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import platform
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SENTENCES = ROOT / "labels" / "sentences.jsonl"
+CLIENTS = 8
+PER_REQUEST = 16
+
+
+def _seed_sentences(n: int | None) -> list[str]:
+    from labels.jsonl import read_jsonl
+
+    texts = [r["text"] for r in read_jsonl(SENTENCES)]
+    return texts[:n] if n else texts
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"p50_ms": round(pick(0.50) * 1000, 1), "p95_ms": round(pick(0.95) * 1000, 1)}
+
+
+# --- the model -----------------------------------------------------------------------------------
+
+
+def build_model(folder: Path, texts: list[str]) -> None:
+    """A complete kit model folder of the scratch-base shape with random weights (seed 0)."""
+    import torch
+
+    from labels.taxonomy import load_taxonomy
+    from training.base_model import resolve_base
+    from training.bert import build_model
+    from training.config import TrainConfig
+    from training.model_folder import atomic_folder, write_json
+    from training.precision_guard import GUARD_FILE
+
+    torch.manual_seed(0)
+    tax = load_taxonomy()
+    base = resolve_base("scratch-base", candidates=[], scratch_size="scratch-base", train_texts=texts)
+    model = build_model(base, TrainConfig(base_model="scratch-base", max_length=128), tax).eval()
+    tokenizer = base.tokenizer
+    version = "bench-random-seed0"
+    with atomic_folder(folder) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        write_json(
+            tmp / "policytag.json",
+            {
+                "format": 1,
+                "kind": "bert",
+                "name": "bench-scratch-base",
+                "version": version,
+                "base_model": {
+                    "kind": "scratch",
+                    "name": "scratch-base",
+                    "description": "scratch-base shape with random, untrained weights: for speed measurements only",
+                },
+                "max_length": 128,
+            },
+        )
+        write_json(tmp / "taxonomy.json", tax.to_dict())
+        write_json(tmp / "thresholds.json", {"thresholds": dict.fromkeys(tax.ids, 0.5)})
+        write_json(tmp / "metrics.json", {"note": "untrained: no metrics"})
+        admitted = {"agreement": None, "macro_f1_change": None, "qualifies": True}
+        write_json(
+            tmp / GUARD_FILE,
+            {
+                "format": 1,
+                "model_version": version,
+                "note": "serve_bench: random weights, accuracy not measured; every path admitted so that auto "
+                "chooses by speed. Not a real guard: see benchmarks/quant_agreement.py.",
+                "paths": dict.fromkeys(("fp32", "bf16", "int8"), admitted),
+            },
+        )
+
+
+# --- workers: each path in its own process ---------------------------------------------------------
+
+
+def worker_naive(model: str, texts: list[str]) -> dict[str, Any]:
+    import torch
+    from transformers import pipeline
+
+    clf = pipeline("text-classification", model=model, top_k=None, function_to_apply="sigmoid", device=-1)
+    clf(texts[0])  # warm-up
+    times = []
+    with torch.inference_mode():
+        for t in texts:
+            t0 = time.perf_counter()
+            clf(t, truncation=True, max_length=128)
+            times.append(time.perf_counter() - t0)
+    return {"sentences_per_s": len(texts) / sum(times), "call_size": 1, **_percentiles(times)}
+
+
+def worker_predictor(model: str, texts: list[str], precision: str, call_size: int, rounds: int) -> dict[str, Any]:
+    from training.predictor import load_predictor
+
+    t0 = time.perf_counter()
+    predictor = load_predictor(model, precision=precision)
+    load_s = time.perf_counter() - t0
+    predictor.predict(texts)  # warm-up: every batch shape once
+    times = []
+    rates = []
+    for _ in range(rounds):
+        start_round = time.perf_counter()
+        for start in range(0, len(texts), call_size):
+            t0 = time.perf_counter()
+            predictor.predict(texts[start : start + call_size])
+            times.append(time.perf_counter() - t0)
+        rates.append(len(texts) / (time.perf_counter() - start_round))
+    return {
+        # The median round: this machine's speed varies from second to second (a shared VM).
+        "sentences_per_s": statistics.median(rates),
+        "rounds": [round(r, 1) for r in rates],
+        "call_size": call_size,
+        **_percentiles(times),
+        "load_s": round(load_s, 1),
+        "precision": predictor.precision_info,
+    }
+
+
+def worker_ceiling(mean_tokens: float, repeats: int) -> dict[str, Any]:
+    import warnings
+
+    import torch
+    from torch import nn
+
+    from training.precision import int8_engine, unavailable_reason
+
+    hidden, inner, layers, batch = 768, 3072, 12, 32
+    tokens = round(batch * mean_tokens)
+    shapes = [(hidden, hidden)] * 4 + [(hidden, inner), (inner, hidden)]
+    ops_per_layer = sum(2 * tokens * i * o for i, o in shapes)
+
+    def linears(dtype: torch.dtype) -> list[nn.Module]:
+        return [nn.Linear(i, o).eval().to(dtype) for i, o in shapes]
+
+    def timed(mods: list[nn.Module], dtype: torch.dtype) -> float:
+        xs = [torch.randn(tokens, i).to(dtype) for i, _ in shapes]
+        with torch.inference_mode():
+            for m, x in zip(mods, xs, strict=True):
+                m(x)
+            best = float("inf")
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                for m, x in zip(mods, xs, strict=True):
+                    m(x)
+                best = min(best, time.perf_counter() - t0)
+        return best
+
+    out: dict[str, Any] = {"tokens_per_matmul": tokens, "mean_tokens_per_sentence": round(mean_tokens, 1)}
+    kinds: dict[str, list[nn.Module] | None] = {"fp32": linears(torch.float32), "bf16": None, "int8": None}
+    if unavailable_reason("bf16", torch.device("cpu")) is None:
+        kinds["bf16"] = linears(torch.bfloat16)
+    engine = int8_engine()
+    previous = torch.backends.quantized.engine
+    torch.backends.quantized.engine = engine
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kinds["int8"] = [
+            torch.ao.quantization.quantize_dynamic(nn.Sequential(m), {nn.Linear}, dtype=torch.qint8)
+            for m in linears(torch.float32)
+        ]
+    torch.backends.quantized.engine = previous
+    for name, mods in kinds.items():
+        if mods is None:
+            out[name] = None
+            continue
+        dtype = torch.bfloat16 if name == "bf16" else torch.float32
+        seconds = timed(mods, dtype)
+        out[name] = {
+            "gop_per_s": round(ops_per_layer / seconds / 1e9, 1),
+            "sentences_per_s": round(batch / (layers * seconds), 1),
+            **({"engine": engine} if name == "int8" else {}),
+        }
+    return out
+
+
+def run_worker(**job: Any) -> dict[str, Any]:
+    """This script in a fresh process (``--worker JSON``); its JSON line, with its peak RSS."""
+    cmd = [sys.executable, __file__, "--worker", json.dumps(job)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=_quiet_env(), check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker {job} failed:\n{proc.stderr[-3000:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def _quiet_env() -> dict[str, str]:
+    return {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def server(model: str, precision: str, **settings: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**_quiet_env(), "POLICYTAG_PRECISION": precision}
+    env.update({f"POLICYTAG_{k.upper()}": v for k, v in settings.items()})
+    cmd = [sys.executable, "-m", "policytag", "serve", "--model", model, "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        with httpx.Client(base_url=base, timeout=5) as c:
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the server exited: {proc.stderr.read()[-3000:] if proc.stderr else ''}")
+                try:
+                    if c.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the server did not become ready")
+                time.sleep(0.2)
+        yield base, proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _server_rss_mib(proc: subprocess.Popen[str]) -> dict[str, float]:
+    status = Path(f"/proc/{proc.pid}/status").read_text()
+    fields = {line.split(":")[0]: line.split()[1] for line in status.splitlines() if line.startswith("Vm")}
+    return {"rss_mib": round(int(fields["VmRSS"]) / 1024, 1), "peak_rss_mib": round(int(fields["VmHWM"]) / 1024, 1)}
+
+
+def load_test(base: str, texts: list[str], rounds: int) -> dict[str, Any]:
+    """8 clients, each sending requests of 16 sentences until the sentences x ``rounds`` are sent.
+
+    The clients use http.client with bodies encoded beforehand: they share the server's two cores,
+    and a heavier client would measure itself.
+    """
+    import http.client
+    from urllib.parse import urlparse
+
+    url = urlparse(base)
+    host, port = url.hostname or "127.0.0.1", url.port
+    bodies = [
+        json.dumps({"sentences": texts[i : i + PER_REQUEST]}, ensure_ascii=False).encode("utf-8")
+        for i in range(0, len(texts), PER_REQUEST)
+    ] * rounds
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors: list[str] = []
+    pending = iter(bodies)
+
+    def post(conn: http.client.HTTPConnection, body: bytes) -> tuple[int, bytes]:
+        conn.request("POST", "/v1/classify", body=body, headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        return r.status, r.read()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=300)
+        try:
+            while True:
+                with lock:
+                    body = next(pending, None)
+                if body is None:
+                    return
+                t0 = time.perf_counter()
+                status, data = post(conn, body)
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    latencies.append(elapsed)
+                    if status != 200:
+                        errors.append(f"{status}: {data[:200]!r}")
+        finally:
+            conn.close()
+
+    warm = http.client.HTTPConnection(host, port, timeout=300)
+    post(warm, bodies[0])  # warm the path once
+    warm.close()
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+        for f in [pool.submit(client) for _ in range(CLIENTS)]:
+            f.result()
+    wall = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, first: {errors[0]}")
+    n = sum(len(json.loads(b)["sentences"]) for b in bodies)
+    return {
+        "sentences_per_s": n / wall,
+        "sentences": n,
+        "clients": CLIENTS,
+        "sentences_per_request": PER_REQUEST,
+        **_percentiles(latencies),
+    }
+
+
+def serve(model: str, texts: list[str], precision: str, *, rounds: int, load: bool) -> dict[str, Any]:
+    import httpx
+
+    with server(model, precision) as (base, proc):
+        info = httpx.get(f"{base}/v1/model", timeout=10).json()["precision"]
+        idle = _server_rss_mib(proc)
+        result: dict[str, Any] = {"precision": info, "rss_after_load_mib": idle["rss_mib"]}
+        if load:
+            result.update(load_test(base, texts, rounds))
+        else:  # memory only: one request's worth through the model
+            httpx.post(f"{base}/v1/classify", json={"sentences": texts[:PER_REQUEST]}, timeout=300).raise_for_status()
+        result["peak_rss_mib"] = _server_rss_mib(proc)["peak_rss_mib"]
+    return result
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    import torch
+
+    from training.precision import cpu_flags
+
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16")
+    lines = Path("/proc/cpuinfo").read_text().splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in lines if "model name" in line), platform.processor())
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "flags": [f for f in wanted if f in cpu_flags()],
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--quick", action="store_true", help="64 sentences, served auto only: under a minute")
+    ap.add_argument("--sentences", type=int, default=None, help="use the first N seed sentences (default: all 449)")
+    ap.add_argument(
+        "--rounds", type=int, default=3, help="times each predictor path and the server get the sentences (default: 3)"
+    )
+    ap.add_argument("--model", default=None, help="benchmark this model folder instead of a random scratch-base")
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # JSON: one path in a fresh process
+    args = ap.parse_args(argv)
+    if args.worker:
+        return _worker_main(args)
+
+    n = args.sentences or (64 if args.quick else None)
+    texts = _seed_sentences(n)
+    report: dict[str, Any] = {"machine": machine(), "sentences": len(texts), "quick": args.quick}
+    with tempfile.TemporaryDirectory(prefix="policytag-bench-") as work:
+        model = args.model or str(Path(work) / "scratch-base-random")
+        if not args.model:
+            t0 = time.perf_counter()
+            build_model(Path(model), _seed_sentences(None))
+            report["model"] = {"shape": "scratch-base (12 layers, hidden 768)", "weights": "random, seed 0"}
+            print(f"built {model} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        else:
+            report["model"] = {"folder": model}
+        mean_tokens = _mean_tokens(model, texts)
+        report["mean_tokens"] = round(mean_tokens, 1)
+        paths: dict[str, Any] = {}
+        _step("ceiling")
+        ceiling = run_worker(kind="ceiling", mean_tokens=mean_tokens, repeats=5 if args.quick else 20)
+        report["ceiling"] = ceiling
+        _step("naive pipeline")
+        paths["naive"] = run_worker(kind="naive", model=model, n=len(texts))
+        for precision in ("fp32", "bf16", "int8", "auto"):
+            if precision == "bf16" and ceiling["bf16"] is None:
+                paths["bf16"] = {"skipped": "this CPU has no native bf16"}
+                continue
+            _step(f"predictor {precision}")
+            paths[precision] = run_worker(
+                kind="predictor", model=model, n=len(texts), precision=precision, rounds=args.rounds
+            )
+        served_precisions = ["auto"] if args.quick else ["auto", "fp32", "bf16", "int8"]
+        memory: dict[str, Any] = {}
+        for precision in served_precisions:
+            if precision == "bf16" and ceiling["bf16"] is None:
+                continue
+            _step(f"server {precision}")
+            result = serve(model, texts, precision, rounds=args.rounds, load=precision == "auto")
+            memory[precision] = {k: result[k] for k in ("rss_after_load_mib", "peak_rss_mib")}
+            if precision == "auto":
+                paths["served"] = result
+        report["server_memory_mib"] = memory
+
+    naive = paths["naive"]["sentences_per_s"]
+    for p in paths.values():
+        if "sentences_per_s" not in p:
+            continue
+        used = p.get("precision", {}).get("used", "fp32")
+        p["sentences_per_s"] = round(p["sentences_per_s"], 1)
+        p["vs_naive"] = round(p["sentences_per_s"] / naive, 2)
+        p["fraction_of_ceiling"] = round(p["sentences_per_s"] / ceiling[used]["sentences_per_s"], 3)
+    report["paths"] = paths
+    served = paths["served"]
+    used = served["precision"]["used"]
+    report["served_vs_naive"] = served["vs_naive"]
+    report["served_fraction_of_ceiling"] = served["fraction_of_ceiling"]
+    report["served_fraction_of_int8_ceiling"] = round(served["sentences_per_s"] / ceiling["int8"]["sentences_per_s"], 3)
+    report["targets"] = {
+        "served_vs_naive >= 8": served["vs_naive"] >= 8,
+        "served >= 0.6 x int8 ceiling": report["served_fraction_of_int8_ceiling"] >= 0.6,
+        "int8 server peak RSS < 1 GiB": memory["int8"]["peak_rss_mib"] < 1024 if "int8" in memory else None,
+        "served precision": used,
+    }
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _step(what: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {what} ...", file=sys.stderr, flush=True)
+
+
+def _mean_tokens(model: str, texts: list[str]) -> float:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model)
+    return statistics.mean(min(len(x), 128) for x in tok(texts)["input_ids"])
+
+
+def _worker_main(args: argparse.Namespace) -> int:
+    job = json.loads(args.worker)
+    if job["kind"] == "ceiling":
+        result = worker_ceiling(float(job["mean_tokens"]), int(job["repeats"]))
+    elif job["kind"] == "naive":
+        result = worker_naive(job["model"], _seed_sentences(job["n"]))
+    else:
+        texts = _seed_sentences(job["n"])
+        result = worker_predictor(job["model"], texts, job["precision"], call_size=128, rounds=job["rounds"])
+    result["peak_rss_mib"] = round(_peak_rss_mib(), 1)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,224 @@
+"""Inference precision paths (fp32, bf16, int8, auto), length batching and the accuracy guard."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import training.precision as precision
+from labels.jsonl import read_jsonl
+from tests.conftest import ROOT, tiny_config
+from training.batching import length_batches
+from training.bert_predictor import BertPredictor
+from training.precision_guard import GUARD_FILE, measure_guard, qualifies, read_guard
+from training.predictor import load_predictor
+from training.train import TrainResult, train
+
+GOLD = ROOT / "labels" / "gold.jsonl"
+# Largest score difference from fp32 each path may have. bf16 keeps 8 bits of mantissa (about
+# 2-3 significant digits); dynamic int8 rounds weights and activations to 256 levels per tensor.
+TOLERANCE = {"bf16": 0.01, "int8": 0.02}
+
+
+def fast_paths() -> list[str]:
+    cpu = torch.device("cpu")
+    return [p for p in ("bf16", "int8") if precision.unavailable_reason(p, cpu) is None]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
+    """A scratch-tiny BERT trained long enough that most scores are decisive (10 epochs, ~15 s).
+
+    The 2-epoch ``tiny_model`` of the other tests scores every sentence within 0.02 of its
+    thresholds, where any rounding flips labels: it says nothing about the precision paths.
+    """
+    cfg = tiny_config(tmp_path_factory.mktemp("precision"), epochs=10.0, early_stopping_patience=100)
+    return train(cfg, progress=False)
+
+
+@pytest.fixture(scope="module")
+def gold_texts() -> list[str]:
+    return [r["text"] for r in read_jsonl(GOLD)]
+
+
+# --- batching ------------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(min_value=1, max_value=300), max_size=80),
+    st.integers(min_value=1, max_value=2000),
+    st.integers(min_value=1, max_value=64),
+)
+def test_length_batches_cover_each_sentence_once_within_budget(lengths: list[int], budget: int, rows: int) -> None:
+    batches = length_batches(lengths, token_budget=budget, max_batch=rows)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for b in batches:
+        widths = [lengths[i] for i in b]
+        assert widths == sorted(widths) and len(b) <= rows
+        # Within budget, or a single sentence that alone exceeds it.
+        assert len(b) * max(widths) <= budget or len(b) == 1
+
+
+def test_length_batches_reject_a_zero_budget() -> None:
+    with pytest.raises(ValueError, match="token_budget"):
+        length_batches([3, 4], token_budget=0, max_batch=8)
+
+
+# --- the paths -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["bf16", "int8"])
+def test_each_path_gives_the_fp32_labels_wherever_rounding_cannot_flip_them(
+    trained: TrainResult, gold_texts: list[str], path: str
+) -> None:
+    """Same label ids as fp32 on the gold sentences, except where a score lies within the path's
+    rounding error of its threshold: there a path may legitimately decide the other way, and the
+    accuracy guard (not this test) decides whether that is acceptable for the model."""
+    if path not in fast_paths():
+        pytest.skip(f"{path}: {precision.unavailable_reason(path, torch.device('cpu'))}")
+    ref = load_predictor(trained.folder, precision="fp32")
+    fast = load_predictor(trained.folder, precision=path)
+    assert fast.precision_info["used"] == path
+    p_ref, _ = ref.predict_proba(gold_texts)
+    p_fast, _ = fast.predict_proba(gold_texts)
+    tol = TOLERANCE[path]
+    assert np.abs(p_fast - p_ref).max() <= tol
+    decisive = ~(np.abs(p_ref - ref.thresholds) < tol).any(axis=1)
+    assert decisive.sum() >= len(gold_texts) // 4  # the comparison below covers a good share of them
+    ref_labels = [p.labels for p in ref.predict(gold_texts)]
+    fast_labels = [p.labels for p in fast.predict(gold_texts)]
+    differ = [i for i in np.flatnonzero(decisive) if ref_labels[i] != fast_labels[i]]
+    assert differ == [], [(gold_texts[i], ref_labels[i], fast_labels[i]) for i in differ]
+
+
+def test_int8_quantizes_the_encoder_and_keeps_the_head_in_fp32(trained: TrainResult) -> None:
+    if "int8" not in fast_paths():
+        pytest.skip("no quantized engine")
+    predictor = load_predictor(trained.folder, precision="int8")
+    assert isinstance(predictor, BertPredictor) and predictor.model is not None
+    encoder = predictor.model.base_model.encoder
+    assert isinstance(encoder, torch.nn.Module)
+    assert any("quantized" in type(m).__module__ for m in encoder.modules())
+    assert not any(isinstance(m, torch.nn.Linear) for m in encoder.modules())
+    assert isinstance(predictor.model.classifier, torch.nn.Linear)
+
+
+def test_bf16_is_refused_on_a_cpu_without_native_bf16(trained: TrainResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2"}))
+    with pytest.raises(ValueError, match="AVX512-BF16"):
+        load_predictor(trained.folder, precision="bf16")
+
+
+def test_int8_is_cpu_only_and_unknown_precisions_are_named() -> None:
+    assert (
+        precision.unavailable_reason("int8", torch.device("cuda")) == "int8 (dynamic quantization) runs on the CPU only"
+    )
+    with pytest.raises(ValueError, match="fp16"):
+        precision.unavailable_reason("fp16", torch.device("cpu"))
+
+
+def test_tfidf_models_take_fp32_or_auto_only(tfidf_model: TrainResult) -> None:
+    assert load_predictor(tfidf_model.folder, precision="auto").precision_info["used"] == "fp32"
+    with pytest.raises(ValueError, match="TF-IDF"):
+        load_predictor(tfidf_model.folder, precision="int8")
+
+
+# --- the guard and auto --------------------------------------------------------------------------
+
+
+def test_the_guard_rule() -> None:
+    assert qualifies(agreement=0.99, f1_change=-0.01)
+    assert not qualifies(agreement=0.9899, f1_change=0.0)
+    assert not qualifies(agreement=1.0, f1_change=-0.0101)
+    assert qualifies(agreement=1.0, f1_change=0.05)  # a gain is no reason to refuse
+
+
+def test_train_stores_the_guard_and_it_matches_a_fresh_measurement(trained: TrainResult, taxonomy: Any) -> None:
+    stored = read_guard(trained.folder)
+    assert stored is not None and set(stored["paths"]) == {"fp32", "bf16", "int8"}
+    manifest = json.loads((trained.folder / "policytag.json").read_text(encoding="utf-8"))
+    assert stored["model_version"] == manifest["version"]
+    from labels.dataset import read_labelled
+
+    predictor = load_predictor(trained.folder, precision="fp32")
+    assert isinstance(predictor, BertPredictor)
+    fresh = measure_guard(predictor, read_labelled(GOLD, taxonomy))
+    for name, result in stored["paths"].items():
+        assert fresh["paths"][name]["agreement"] == pytest.approx(result["agreement"])
+        assert fresh["paths"][name]["qualifies"] == result["qualifies"]
+        assert result["qualifies"] == qualifies(agreement=result["agreement"], f1_change=result["macro_f1_change"])
+    assert "## Inference precision (accuracy guard)" in (trained.folder / "README.md").read_text(encoding="utf-8")
+
+
+def _copy_with_guard(src: Path, dst: Path, edit: Any) -> Path:
+    shutil.copytree(src, dst)
+    guard = json.loads((dst / GUARD_FILE).read_text(encoding="utf-8"))
+    edit(guard)
+    (dst / GUARD_FILE).write_text(json.dumps(guard), encoding="utf-8")
+    return dst
+
+
+def _fail_all(guard: dict[str, Any]) -> None:
+    for name in ("bf16", "int8"):
+        guard["paths"][name].update(agreement=0.5, qualifies=False)
+
+
+def test_auto_falls_back_to_fp32_when_the_guard_fails(trained: TrainResult, tmp_path: Path) -> None:
+    folder = _copy_with_guard(trained.folder, tmp_path / "m", _fail_all)
+    info = load_predictor(folder, precision="auto").precision_info
+    assert info["used"] == "fp32" and info["qualified"] == []
+    assert "no faster path passed the accuracy guard" in info["reason"]
+
+
+def test_auto_is_fp32_without_a_guard_or_with_another_model_s_guard(trained: TrainResult, tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    shutil.copytree(trained.folder, missing)
+    (missing / GUARD_FILE).unlink()
+    info = load_predictor(missing, precision="auto").precision_info
+    assert info["used"] == "fp32" and "missing" in info["reason"]
+
+    stale = _copy_with_guard(trained.folder, tmp_path / "stale", lambda g: g.update(model_version="older"))
+    info = load_predictor(stale, precision="auto").precision_info
+    assert info["used"] == "fp32" and "older" in info["reason"]
+
+
+def test_a_malformed_guard_is_an_error_naming_file_and_field(trained: TrainResult, tmp_path: Path) -> None:
+    folder = _copy_with_guard(trained.folder, tmp_path / "bad", lambda g: g["paths"]["int8"].update(qualifies="yes"))
+    with pytest.raises(ValueError, match=r"precision_guard\.json: paths\.int8\.qualifies"):
+        load_predictor(folder, precision="auto")
+
+
+def test_auto_picks_the_fastest_qualified_path(
+    trained: TrainResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if fast_paths() != ["bf16", "int8"]:
+        pytest.skip("needs both fast paths on this CPU")
+
+    def admit_all(guard: dict[str, Any]) -> None:
+        for name in ("bf16", "int8"):
+            guard["paths"][name]["qualifies"] = True
+
+    folder = _copy_with_guard(trained.folder, tmp_path / "m", admit_all)
+    speeds = {torch.float32: 100.0, torch.bfloat16: 150.0}
+
+    def fake_probe(model: torch.nn.Module, **_: Any) -> float:
+        quantized = any("quantized" in type(m).__module__ for m in model.modules())
+        return 300.0 if quantized else speeds[next(model.parameters()).dtype]
+
+    monkeypatch.setattr(precision, "probe_speed", fake_probe)
+    info = load_predictor(folder, precision="auto").precision_info
+    assert info["used"] == "int8" and info["probe_sentences_per_s"] == {"fp32": 100.0, "bf16": 150.0, "int8": 300.0}
+
+    # Not worth it: a qualified path that is barely faster than fp32 is not chosen.
+    monkeypatch.setattr(precision, "probe_speed", lambda model, **_: 104.0 if model.dtype != torch.float32 else 100.0)
+    info = load_predictor(folder, precision="auto").precision_info
+    assert info["used"] == "fp32" and "faster than fp32" in info["reason"]
