@@ -20,8 +20,8 @@ model is therefore not measured, and every path is admitted to ``auto``, which t
 its load-time speed probe alone. ``benchmarks/quant_agreement.py`` measures the guard on a
 trained model.
 
-    python benchmarks/serve_bench.py            # the full run (about 6 minutes on 2 cores)
-    python benchmarks/serve_bench.py --quick    # fewer sentences, served auto only: under a minute
+    python benchmarks/serve_bench.py            # the full run (about 4.5 minutes on 2 cores)
+    python benchmarks/serve_bench.py --quick    # 48 sentences; naive, fp32, auto, served auto
 """
 
 from __future__ import annotations
@@ -383,7 +383,9 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--quick", action="store_true", help="64 sentences, served auto only: under a minute")
+    ap.add_argument(
+        "--quick", action="store_true", help="48 sentences once; naive, fp32, auto and served auto only: about a minute"
+    )
     ap.add_argument("--sentences", type=int, default=None, help="use the first N seed sentences (default: all 449)")
     ap.add_argument(
         "--rounds", type=int, default=3, help="times each predictor path and the server get the sentences (default: 3)"
@@ -394,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         return _worker_main(args)
 
-    n = args.sentences or (64 if args.quick else None)
+    n = args.sentences or (48 if args.quick else None)
+    rounds = 1 if args.quick else args.rounds
     texts = _seed_sentences(n)
     report: dict[str, Any] = {"machine": machine(), "sentences": len(texts), "quick": args.quick}
     with tempfile.TemporaryDirectory(prefix="policytag-bench-") as work:
@@ -414,13 +417,13 @@ def main(argv: list[str] | None = None) -> int:
         report["ceiling"] = ceiling
         _step("naive pipeline")
         paths["naive"] = run_worker(kind="naive", model=model, n=len(texts))
-        for precision in ("fp32", "bf16", "int8", "auto"):
+        for precision in ("fp32", "auto") if args.quick else ("fp32", "bf16", "int8", "auto"):
             if precision == "bf16" and ceiling["bf16"] is None:
                 paths["bf16"] = {"skipped": "this CPU has no native bf16"}
                 continue
             _step(f"predictor {precision}")
             paths[precision] = run_worker(
-                kind="predictor", model=model, n=len(texts), precision=precision, rounds=args.rounds
+                kind="predictor", model=model, n=len(texts), precision=precision, rounds=rounds
             )
         served_precisions = ["auto"] if args.quick else ["auto", "fp32", "bf16", "int8"]
         memory: dict[str, Any] = {}
@@ -428,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
             if precision == "bf16" and ceiling["bf16"] is None:
                 continue
             _step(f"server {precision}")
-            result = serve(model, texts, precision, rounds=args.rounds, load=precision == "auto")
+            result = serve(model, texts, precision, rounds=rounds, load=precision == "auto")
             memory[precision] = {k: result[k] for k in ("rss_after_load_mib", "peak_rss_mib")}
             if precision == "auto":
                 paths["served"] = result

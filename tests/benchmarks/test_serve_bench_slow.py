@@ -20,7 +20,7 @@ def test_quick_benchmark_reports_every_path() -> None:
         check=True,
     )
     report = json.loads(proc.stdout)
-    for name in ("naive", "fp32", "int8", "auto", "served"):
+    for name in ("naive", "fp32", "auto", "served"):
         path = report["paths"][name]
         assert path["sentences_per_s"] > 0 and path["p50_ms"] <= path["p95_ms"] and path["peak_rss_mib"] > 0
         assert path["fraction_of_ceiling"] > 0
