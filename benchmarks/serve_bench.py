@@ -70,7 +70,7 @@ def _percentiles(seconds: list[float]) -> dict[str, float]:
 # --- the model -----------------------------------------------------------------------------------
 
 
-def build_model(folder: Path, texts: list[str]) -> None:
+def build_bench_model(folder: Path, texts: list[str]) -> None:
     """A complete kit model folder of the scratch-base shape with random weights (seed 0)."""
     import torch
 
@@ -167,12 +167,10 @@ def worker_predictor(model: str, texts: list[str], precision: str, call_size: in
 
 
 def worker_ceiling(mean_tokens: float, repeats: int) -> dict[str, Any]:
-    import warnings
-
     import torch
     from torch import nn
 
-    from training.precision import int8_engine, unavailable_reason
+    from training.precision import int8_engine, quantize_linears, unavailable_reason
 
     hidden, inner, layers, batch = 768, 3072, 12, 32
     tokens = round(batch * mean_tokens)
@@ -199,16 +197,10 @@ def worker_ceiling(mean_tokens: float, repeats: int) -> dict[str, Any]:
     kinds: dict[str, list[nn.Module] | None] = {"fp32": linears(torch.float32), "bf16": None, "int8": None}
     if unavailable_reason("bf16", torch.device("cpu")) is None:
         kinds["bf16"] = linears(torch.bfloat16)
-    engine = int8_engine()
-    previous = torch.backends.quantized.engine
-    torch.backends.quantized.engine = engine
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        kinds["int8"] = [
-            torch.ao.quantization.quantize_dynamic(nn.Sequential(m), {nn.Linear}, dtype=torch.qint8)
-            for m in linears(torch.float32)
-        ]
-    torch.backends.quantized.engine = previous
+    wrapped: list[nn.Module] = [nn.Sequential(m) for m in linears(torch.float32)]
+    for w in wrapped:
+        quantize_linears(w)  # swaps the Linear inside each wrapper for a dynamic int8 one
+    kinds["int8"] = wrapped
     for name, mods in kinds.items():
         if mods is None:
             out[name] = None
@@ -218,7 +210,7 @@ def worker_ceiling(mean_tokens: float, repeats: int) -> dict[str, Any]:
         out[name] = {
             "gop_per_s": round(ops_per_layer / seconds / 1e9, 1),
             "sentences_per_s": round(batch / (layers * seconds), 1),
-            **({"engine": engine} if name == "int8" else {}),
+            **({"engine": int8_engine()} if name == "int8" else {}),
         }
     return out
 
@@ -404,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         model = args.model or str(Path(work) / "scratch-base-random")
         if not args.model:
             t0 = time.perf_counter()
-            build_model(Path(model), _seed_sentences(None))
+            build_bench_model(Path(model), _seed_sentences(None))
             report["model"] = {"shape": "scratch-base (12 layers, hidden 768)", "weights": "random, seed 0"}
             print(f"built {model} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         else:

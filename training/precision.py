@@ -47,6 +47,7 @@ __all__ = [
     "cpu_flags",
     "int8_engine",
     "probe_speed",
+    "quantize_linears",
     "release_free_memory",
     "unavailable_reason",
 ]
@@ -111,21 +112,24 @@ def convert(model: M, precision: str, *, inplace: bool = False) -> M:
     target = model if inplace else copy.deepcopy(model)
     if precision == "bf16":
         return target.to(torch.bfloat16)
-    encoder = _encoder(target)
-    engine = int8_engine()
+    quantize_linears(_encoder(target))
+    return target
+
+
+def quantize_linears(module: nn.Module) -> None:
+    """Replace the ``nn.Linear`` layers inside ``module`` by dynamic int8 ones, packed for :func:`int8_engine`."""
     previous = torch.backends.quantized.engine
     try:
         # The engine decides how weights are packed; the packed weights then run with that engine's
         # kernels whatever the global setting is later.
-        torch.backends.quantized.engine = engine
+        torch.backends.quantized.engine = int8_engine()
         with warnings.catch_warnings():
             # torch.ao.quantization warns that it moves to torchao; the pinned torch 2.13 still ships it.
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", UserWarning)
-            torch.ao.quantization.quantize_dynamic(encoder, {nn.Linear}, dtype=torch.qint8, inplace=True)
+            torch.ao.quantization.quantize_dynamic(module, {nn.Linear}, dtype=torch.qint8, inplace=True)
     finally:
         torch.backends.quantized.engine = previous
-    return target
 
 
 def _encoder(model: nn.Module) -> nn.Module:
