@@ -7,7 +7,8 @@ a. ``naive``: ``transformers.pipeline("text-classification")`` called once per s
 b. ``fp32``: the kit's predictor (whole-input tokenization, length-bucketed batches);
 c. ``bf16``, ``int8`` and ``auto``: the kit's fast paths (bf16 only where the CPU has it);
 d. ``served``: ``policytag serve`` with ``--precision auto`` under 8 concurrent clients, 16
-   sentences per request, plus the server's peak resident memory in each precision;
+   sentences per request; and under ``servers`` a server in each precision under the same load
+   (once), with its resident memory after loading and its peak;
 
 and the matrix-multiply ceiling: the six linear layers of a bert-base layer (Q, K, V, output,
 FFN up and down) timed alone with fp32 ``nn.Linear``, bf16 ``nn.Linear`` and torch's dynamic
@@ -15,12 +16,19 @@ int8 ``Linear`` (the kernels the paths use) on the tokens of 32 sentences of the
 length. The ceiling in sentences/s is what the model would reach if those matrix multiplies were
 all it did. Each path runs in its own process, so each peak RSS is that path's alone.
 
+Each predictor path also reports ``ms_per_sentence`` (one more pass under torch's profiler: the
+linear layers' matrix multiplies, attention, and the rest) and
+``fraction_of_ceiling_with_matmuls_at_ceiling``, the fraction of its ceiling the path would reach
+if its matrix multiplies ran exactly at the ceiling and the rest kept its measured time. The
+served path reports ``model_busy_share``, the share of the load test the server's model spent in
+forward passes (its ``policytag_inference_seconds`` metric).
+
 Random weights are fine for speed, but say nothing of accuracy: the accuracy guard of this
 model is therefore not measured, and every path is admitted to ``auto``, which then chooses by
 its load-time speed probe alone. ``benchmarks/quant_agreement.py`` measures the guard on a
 trained model.
 
-    python benchmarks/serve_bench.py            # the full run (about 4.5 minutes on 2 cores)
+    python benchmarks/serve_bench.py            # the full run (about 6.5 minutes on 2 cores)
     python benchmarks/serve_bench.py --quick    # 48 sentences; naive, fp32, auto, served auto
 """
 
@@ -50,7 +58,7 @@ CLIENTS = 8
 PER_REQUEST = 16
 
 
-def _seed_sentences(n: int | None) -> list[str]:
+def seed_sentences(n: int | None) -> list[str]:
     from labels.jsonl import read_jsonl
 
     texts = [r["text"] for r in read_jsonl(SENTENCES)]
@@ -155,14 +163,44 @@ def worker_predictor(model: str, texts: list[str], precision: str, call_size: in
             predictor.predict(texts[start : start + call_size])
             times.append(time.perf_counter() - t0)
         rates.append(len(texts) / (time.perf_counter() - start_round))
+    peak = round(_peak_rss_mib(), 1)  # before the profiled pass, whose records take memory too
     return {
         # The median round: this machine's speed varies from second to second (a shared VM).
         "sentences_per_s": statistics.median(rates),
+        "ms_per_sentence": _time_split(predictor, texts, call_size),
         "rounds": [round(r, 1) for r in rates],
         "call_size": call_size,
         **_percentiles(times),
         "load_s": round(load_s, 1),
         "precision": predictor.precision_info,
+        "peak_rss_mib": peak,
+    }
+
+
+# Operators that are the linear layers' matrix multiplies: fp32 and bf16 ``aten::linear`` (with its
+# addmm and bias copy), int8 ``quantized::linear_dynamic`` (with its activation quantization).
+MATMUL_OPS = frozenset({"aten::linear", "quantized::linear_dynamic"})
+
+
+def _time_split(predictor: Any, texts: list[str], call_size: int) -> dict[str, float]:
+    """One more pass under torch's profiler: milliseconds per sentence in the linear layers' matrix
+    multiplies, in attention, and in everything else (the wall time of the pass minus both)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        t0 = time.perf_counter()
+        for start in range(0, len(texts), call_size):
+            predictor.predict(texts[start : start + call_size])
+        wall = time.perf_counter() - t0
+    # CPU time of an op counts its children too; linear and attention never nest in each other.
+    matmul = sum(e.cpu_time_total for e in prof.key_averages() if e.key in MATMUL_OPS) / 1e6
+    attention = sum(e.cpu_time_total for e in prof.key_averages() if e.key == "aten::scaled_dot_product_attention")
+    attention /= 1e6
+    per = 1000 / len(texts)
+    return {
+        "matmul": round(matmul * per, 2),
+        "attention": round(attention * per, 2),
+        "other": round((wall - matmul - attention) * per, 2),
     }
 
 
@@ -317,9 +355,6 @@ def load_test(base: str, texts: list[str], rounds: int) -> dict[str, Any]:
         finally:
             conn.close()
 
-    warm = http.client.HTTPConnection(host, port, timeout=300)
-    post(warm, bodies[0])  # warm the path once
-    warm.close()
     t0 = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
         for f in [pool.submit(client) for _ in range(CLIENTS)]:
@@ -337,17 +372,34 @@ def load_test(base: str, texts: list[str], rounds: int) -> dict[str, Any]:
     }
 
 
-def serve(model: str, texts: list[str], precision: str, *, rounds: int, load: bool) -> dict[str, Any]:
+def _inference_seconds(base: str) -> float:
+    """The server's ``policytag_inference_seconds_sum``: seconds its model has spent in forward batches."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "policytag_inference_seconds_sum":
+                return float(sample.value)
+    raise RuntimeError("the server's /metrics has no policytag_inference_seconds_sum")
+
+
+def serve(model: str, texts: list[str], precision: str, *, rounds: int) -> dict[str, Any]:
+    """A server in ``precision``: its memory after loading, the load test, its peak memory."""
     import httpx
 
     with server(model, precision) as (base, proc):
         info = httpx.get(f"{base}/v1/model", timeout=10).json()["precision"]
         idle = _server_rss_mib(proc)
         result: dict[str, Any] = {"precision": info, "rss_after_load_mib": idle["rss_mib"]}
-        if load:
-            result.update(load_test(base, texts, rounds))
-        else:  # memory only: one request's worth through the model
-            httpx.post(f"{base}/v1/classify", json={"sentences": texts[:PER_REQUEST]}, timeout=300).raise_for_status()
+        warm = {"sentences": texts[:PER_REQUEST]}
+        httpx.post(f"{base}/v1/classify", json=warm, timeout=300).raise_for_status()  # warm the path once
+        before = _inference_seconds(base)
+        result.update(load_test(base, texts, rounds))
+        busy = _inference_seconds(base) - before
+        # The model's share of the load test's wall time; the rest is HTTP, JSON and batching.
+        result["model_busy_share"] = round(busy / (result["sentences"] / result["sentences_per_s"]), 3)
         result["peak_rss_mib"] = _server_rss_mib(proc)["peak_rss_mib"]
     return result
 
@@ -390,13 +442,13 @@ def main(argv: list[str] | None = None) -> int:
 
     n = args.sentences or (48 if args.quick else None)
     rounds = 1 if args.quick else args.rounds
-    texts = _seed_sentences(n)
+    texts = seed_sentences(n)
     report: dict[str, Any] = {"machine": machine(), "sentences": len(texts), "quick": args.quick}
     with tempfile.TemporaryDirectory(prefix="policytag-bench-") as work:
         model = args.model or str(Path(work) / "scratch-base-random")
         if not args.model:
             t0 = time.perf_counter()
-            build_bench_model(Path(model), _seed_sentences(None))
+            build_bench_model(Path(model), seed_sentences(None))
             report["model"] = {"shape": "scratch-base (12 layers, hidden 768)", "weights": "random, seed 0"}
             print(f"built {model} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         else:
@@ -423,11 +475,17 @@ def main(argv: list[str] | None = None) -> int:
             if precision == "bf16" and ceiling["bf16"] is None:
                 continue
             _step(f"server {precision}")
-            result = serve(model, texts, precision, rounds=rounds, load=precision == "auto")
-            memory[precision] = {k: result[k] for k in ("rss_after_load_mib", "peak_rss_mib")}
+            # Every server takes the load test (auto for ``rounds``, the others once): its peak memory
+            # is then that of serving, not of one request.
+            result = serve(model, texts, precision, rounds=rounds if precision == "auto" else 1)
+            memory[precision] = {
+                "rss_after_load_mib": result["rss_after_load_mib"],
+                "peak_rss_mib_under_load": result["peak_rss_mib"],
+                "sentences_per_s": round(result["sentences_per_s"], 1),
+            }
             if precision == "auto":
                 paths["served"] = result
-        report["server_memory_mib"] = memory
+        report["servers"] = memory
 
     naive = paths["naive"]["sentences_per_s"]
     for p in paths.values():
@@ -437,6 +495,14 @@ def main(argv: list[str] | None = None) -> int:
         p["sentences_per_s"] = round(p["sentences_per_s"], 1)
         p["vs_naive"] = round(p["sentences_per_s"] / naive, 2)
         p["fraction_of_ceiling"] = round(p["sentences_per_s"] / ceiling[used]["sentences_per_s"], 3)
+        if "ms_per_sentence" in p:
+            # Were this path's matrix multiplies exactly at the ceiling, with attention and the rest
+            # as measured, it would reach this fraction of the ceiling: its limit, short of new kernels.
+            split = p["ms_per_sentence"]
+            at_ceiling = 1000 / ceiling[used]["sentences_per_s"]
+            p["fraction_of_ceiling_with_matmuls_at_ceiling"] = round(
+                at_ceiling / (at_ceiling + split["attention"] + split["other"]), 3
+            )
     report["paths"] = paths
     served = paths["served"]
     used = served["precision"]["used"]
@@ -446,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     report["targets"] = {
         "served_vs_naive >= 8": served["vs_naive"] >= 8,
         "served >= 0.6 x int8 ceiling": report["served_fraction_of_int8_ceiling"] >= 0.6,
-        "int8 server peak RSS < 1 GiB": memory["int8"]["peak_rss_mib"] < 1024 if "int8" in memory else None,
+        "int8 server peak RSS < 1 GiB": memory["int8"]["peak_rss_mib_under_load"] < 1024 if "int8" in memory else None,
         "served precision": used,
     }
     print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -469,11 +535,11 @@ def _worker_main(args: argparse.Namespace) -> int:
     if job["kind"] == "ceiling":
         result = worker_ceiling(float(job["mean_tokens"]), int(job["repeats"]))
     elif job["kind"] == "naive":
-        result = worker_naive(job["model"], _seed_sentences(job["n"]))
+        result = worker_naive(job["model"], seed_sentences(job["n"]))
     else:
-        texts = _seed_sentences(job["n"])
+        texts = seed_sentences(job["n"])
         result = worker_predictor(job["model"], texts, job["precision"], call_size=128, rounds=job["rounds"])
-    result["peak_rss_mib"] = round(_peak_rss_mib(), 1)
+    result.setdefault("peak_rss_mib", round(_peak_rss_mib(), 1))
     print(json.dumps(result))
     return 0
 

@@ -10,7 +10,8 @@
   quantized per batch; embeddings, pooler and classifier head stay fp32). On CPUs with AMX-INT8
   the oneDNN engine is used; it measured about 1.5x the default engine's speed on a bert-base
   shape here. CPU only.
-* ``auto``: the fastest path, timed on a short probe at load time, among those whose accuracy
+* ``auto``: the fastest path, timed at load time on a one-layer copy of the model (a second or
+  two; the paths take turns so that the machine's drift hits them alike), among those whose accuracy
   guard holds for this model (``precision_guard.json`` in the model folder, written by
   ``policytag train`` and by ``benchmarks/quant_agreement.py --write``). Without a guard, or when
   no path qualifies, ``auto`` is ``fp32``.
@@ -28,6 +29,7 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+import os
 import time
 import warnings
 from collections.abc import Mapping
@@ -46,7 +48,8 @@ __all__ = [
     "convert",
     "cpu_flags",
     "int8_engine",
-    "probe_speed",
+    "probe_model",
+    "probe_speedups",
     "quantize_linears",
     "release_free_memory",
     "unavailable_reason",
@@ -59,6 +62,8 @@ M = TypeVar("M", bound=nn.Module)
 
 # A faster path must beat fp32 by this much to be chosen: timing noise should not flip the choice.
 MIN_SPEEDUP = 1.10
+
+_MADV_DONTNEED = 4  # <sys/mman.h> on Linux
 
 
 @functools.cache
@@ -104,16 +109,94 @@ def int8_engine() -> str:
 
 
 def convert(model: M, precision: str, *, inplace: bool = False) -> M:
-    """``model`` (fp32, eval mode) in ``precision``; a converted copy unless ``inplace``."""
+    """``model`` (fp32, eval mode) in ``precision``; a converted copy unless ``inplace``.
+
+    The weights of a model just loaded are views of the memory-mapped checkpoint. Converting block
+    by block and handing each block's pages of the file back once it is converted keeps the peak
+    memory of a load near the converted model plus one block, not the converted model plus the
+    whole checkpoint.
+    """
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     if precision == "fp32":
         return model
     target = model if inplace else copy.deepcopy(model)
+    mapped = _checkpoint_mappings()
     if precision == "bf16":
+        for block in _blocks(target, required=False):
+            fp32 = [t.data for t in (*block.parameters(), *block.buffers())]
+            block.to(torch.bfloat16)
+            _drop_file_pages(fp32, mapped)
         return target.to(torch.bfloat16)
-    quantize_linears(_encoder(target))
+    encoder = _encoder(target)
+    # The mapping lives as long as any view of it, including the biases that the packed int8
+    # weights keep: copy every tensor that stays fp32 first, so the file is unmapped at the end.
+    _copy_tensors(target, skip={id(m.weight) for m in encoder.modules() if isinstance(m, nn.Linear)})
+    for block in _blocks(target, required=True):
+        weights = [m.weight for m in block.modules() if isinstance(m, nn.Linear)]
+        quantize_linears(block)
+        _drop_file_pages(weights, mapped)
     return target
+
+
+def _blocks(model: nn.Module, *, required: bool) -> list[nn.Module]:
+    """The encoder's layers, one module each (the whole encoder if it has no layer list)."""
+    try:
+        encoder = _encoder(model)
+    except ValueError:
+        if required:
+            raise
+        return []
+    blocks = [b for c in encoder.children() for b in (c if isinstance(c, nn.ModuleList) else [c])]
+    if any(isinstance(b, nn.Linear) for b in blocks):  # quantize_linears cannot swap out a bare Linear
+        return [encoder]
+    return blocks
+
+
+def _copy_tensors(model: nn.Module, *, skip: set[int]) -> None:
+    """Give each parameter and buffer of ``model`` (except ``skip``) its own memory, in place."""
+    done = set(skip)
+    with torch.no_grad():
+        for t in (*model.parameters(), *model.buffers()):
+            if id(t) not in done:
+                done.add(id(t))
+                t.data = t.data.clone()
+
+
+def _checkpoint_mappings() -> list[tuple[int, int]]:
+    """Address ranges of this process's private mappings of ``.safetensors`` files (Linux; else none)."""
+    try:
+        lines = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    ranges = []
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[1].endswith("p") and fields[5].endswith(".safetensors"):
+            lo, hi = (int(x, 16) for x in fields[0].split("-"))
+            ranges.append((lo, hi))
+    return ranges
+
+
+def _drop_file_pages(tensors: list[torch.Tensor], mapped: list[tuple[int, int]]) -> None:
+    """Drop the resident pages of ``tensors`` that lie in a checkpoint file mapping from ``mapped``.
+
+    Only whole pages inside a tensor, in a private mapping of the file: reading one again faults the
+    file's bytes back in. A write made in place since loading would be lost, so callers pass only
+    tensors that the model has just stopped using (replaced by their converted copies).
+    """
+    if not mapped:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    page = os.sysconf("SC_PAGE_SIZE")
+    for t in tensors:
+        start = t.data_ptr()
+        end = start + t.numel() * t.element_size()
+        for lo, hi in mapped:
+            first = max(lo, -(-start // page) * page)
+            last = min(hi, end // page * page)
+            if last > first:
+                libc.madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED)
 
 
 def quantize_linears(module: nn.Module) -> None:
@@ -149,29 +232,60 @@ def release_free_memory() -> None:
             ctypes.CDLL(name).malloc_trim(0)
 
 
+def probe_model(model: M) -> M:
+    """A copy of ``model`` with one encoder layer: as fast per layer as the model, a twelfth of its memory.
+
+    The speed of a path does not depend on the weights' values, so timing one layer ranks the paths
+    as the whole model would, while the probe's copies stay small next to the loaded model.
+    """
+    encoder = _encoder(model)
+    layers = getattr(encoder, "layer", None)
+    if not isinstance(layers, nn.ModuleList) or len(layers) < 2:
+        return copy.deepcopy(model)
+    encoder.layer = nn.ModuleList(layers[:1])
+    try:
+        return copy.deepcopy(model)
+    finally:
+        encoder.layer = layers
+
+
+def _forward_seconds(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> float:
+    if ids.device.type == "cuda":
+        torch.cuda.synchronize(ids.device)
+    t0 = time.perf_counter()
+    model(input_ids=ids, attention_mask=mask)
+    if ids.device.type == "cuda":
+        torch.cuda.synchronize(ids.device)
+    return time.perf_counter() - t0
+
+
 @torch.inference_mode()
-def probe_speed(
-    model: nn.Module, *, device: torch.device, vocab_size: int, batch: int = 32, length: int = 48, repeats: int = 3
-) -> float:
-    """Sentences/s of ``model`` on a fixed random batch (one warm-up pass, best of ``repeats``).
+def probe_speedups(
+    models: Mapping[str, nn.Module],
+    *,
+    device: torch.device,
+    vocab_size: int,
+    batch: int = 32,
+    length: int = 48,
+    rounds: int = 7,
+) -> dict[str, float]:
+    """Each model's speed relative to ``models["fp32"]`` on one random batch (fp32 is 1.0).
 
     32 rows of 48 tokens: about one served batch of report sentences (their mean is near 50 tokens).
+    The paths take turns, round after round, and each keeps its best time: this machine's speed
+    drifts from second to second, and turns spread the drift over all paths alike.
     """
     gen = torch.Generator().manual_seed(0)
     # Ids above the special tokens; the speed of a forward pass does not depend on which ids.
     ids = torch.randint(min(5, vocab_size - 1), vocab_size, (batch, length), generator=gen).to(device)
     mask = torch.ones_like(ids)
-    model(input_ids=ids, attention_mask=mask)
-    best = float("inf")
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        t0 = time.perf_counter()
-        model(input_ids=ids, attention_mask=mask)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        best = min(best, time.perf_counter() - t0)
-    return batch / best
+    for m in models.values():
+        m(input_ids=ids, attention_mask=mask)  # warm-up: first calls allocate and pick kernels
+    best = dict.fromkeys(models, float("inf"))
+    for _ in range(rounds):
+        for name, m in models.items():
+            best[name] = min(best[name], _forward_seconds(m, ids, mask))
+    return {name: round(best["fp32"] / seconds, 2) for name, seconds in best.items()}
 
 
 @dataclass(frozen=True)
@@ -181,7 +295,7 @@ class PrecisionChoice:
     requested: str
     used: str
     reason: str
-    probe_sentences_per_s: dict[str, float] = field(default_factory=dict)
+    probe_speedup: dict[str, float] = field(default_factory=dict)
     qualified: list[str] = field(default_factory=list)
     int8_engine: str | None = None
 
@@ -189,9 +303,9 @@ class PrecisionChoice:
         return asdict(self)
 
     def describe(self) -> str:
-        speeds = ", ".join(f"{p} {s:.1f}" for p, s in self.probe_sentences_per_s.items())
+        speeds = ", ".join(f"{p} {s:.2f}x" for p, s in self.probe_speedup.items())
         return f"precision {self.requested} -> {self.used}: {self.reason}" + (
-            f" (probe sentences/s: {speeds})" if speeds else ""
+            f" (probe speed against fp32: {speeds})" if speeds else ""
         )
 
 
@@ -235,14 +349,14 @@ def choose_precision(
     if not candidates:
         why = "no faster path passed the accuracy guard" if not qualified else "no qualified path runs on this device"
         return model, PrecisionChoice("auto", "fp32", why, qualified=qualified)
-    # Time each candidate on the same probe, one converted copy at a time (peak memory: two models).
-    speeds = {"fp32": probe_speed(model, device=device, vocab_size=vocab_size)}
-    for p in candidates:
-        trial = convert(model, p)
-        speeds[p] = probe_speed(trial, device=device, vocab_size=vocab_size)
-        del trial
+    # Time each candidate on a one-layer copy (see probe_model): the probe's memory stays small.
+    small = probe_model(model)
+    speeds = probe_speedups(
+        {"fp32": small, **{p: convert(small, p) for p in candidates}}, device=device, vocab_size=vocab_size
+    )
+    del small
     best = max(candidates, key=lambda p: speeds[p])
-    if speeds[best] < MIN_SPEEDUP * speeds["fp32"]:
+    if speeds[best] < MIN_SPEEDUP:
         choice = PrecisionChoice(
             "auto",
             "fp32",

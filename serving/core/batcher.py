@@ -91,6 +91,7 @@ class MicroBatcher:
                 n = min(self.max_batch_size, len(self._queue))
                 batch = [self._queue.popleft() for _ in range(n)]
                 self.metrics.queue_depth.set(len(self._queue))
+                started = time.perf_counter()
                 try:
                     preds = await loop.run_in_executor(self._executor, self.predictor.predict, [i.text for i in batch])
                 except Exception as e:  # a failed batch fails its requests, not the worker
@@ -99,6 +100,7 @@ class MicroBatcher:
                         if not i.future.done():
                             i.future.set_exception(e)
                     continue
+                self.metrics.inference_seconds.observe(time.perf_counter() - started)
                 self.metrics.batch_size.observe(n)
                 self.metrics.sentences.inc(n)
                 for item, pred in zip(batch, preds, strict=True):

@@ -52,6 +52,12 @@ class Metrics:
         self.batch_size = Histogram(
             "policytag_batch_size", "sentences per forward pass", buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=r
         )
+        self.inference_seconds = Histogram(
+            "policytag_inference_seconds",
+            "seconds per forward batch: the model's share of request latency (the rest is queueing and HTTP)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
         self.sentences = Counter("policytag_sentences_total", "sentences classified", registry=r)
         self.queue_depth = Gauge("policytag_queue_depth", "sentences waiting for a batch", registry=r)
         self.rejected = Counter("policytag_rejected_total", "requests refused because the queue was full", registry=r)

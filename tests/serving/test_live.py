@@ -55,6 +55,8 @@ def test_concurrent_clients_get_the_in_process_answers(server: str, tiny_model: 
     batches = _metric(metrics, "policytag_batch_size_count")
     sentences = _metric(metrics, "policytag_batch_size_sum")
     assert sentences >= 192 and sentences / batches > 1.0  # forward passes were shared
+    assert _metric(metrics, "policytag_inference_seconds_count") == batches
+    assert _metric(metrics, "policytag_inference_seconds_sum") > 0
     assert not re.search(r'route="/v1[^"]*",status="5', metrics)  # (/readyz answers 503 while loading)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 from pathlib import Path
@@ -112,6 +113,28 @@ def test_int8_quantizes_the_encoder_and_keeps_the_head_in_fp32(trained: TrainRes
     assert isinstance(predictor.model.classifier, torch.nn.Linear)
 
 
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/self/maps (Linux)")
+@pytest.mark.parametrize("path", ["bf16", "int8"])
+def test_a_fast_path_lets_go_of_the_checkpoint_file_and_matches_a_conversion_in_memory(
+    trained: TrainResult, gold_texts: list[str], tmp_path: Path, path: str
+) -> None:
+    """Loading bf16 or int8 hands the memory-mapped checkpoint back (the server's memory) after
+    dropping its pages block by block; the scores equal those of converting an in-memory copy."""
+    if path not in fast_paths():
+        pytest.skip(f"{path}: {precision.unavailable_reason(path, torch.device('cpu'))}")
+    folder = shutil.copytree(trained.folder, tmp_path / "m")  # a file no other test has mapped
+    checkpoint = str(folder / "model.safetensors")
+    fp32 = load_predictor(folder, precision="fp32")
+    assert isinstance(fp32, BertPredictor)
+    assert checkpoint in Path("/proc/self/maps").read_text(), "transformers no longer memory-maps: revisit"
+    in_memory = fp32.on_cpu().with_precision(path)  # a deep copy: no file pages involved
+    del fp32
+    loaded = load_predictor(folder, precision=path)
+    gc.collect()
+    assert checkpoint not in Path("/proc/self/maps").read_text()
+    np.testing.assert_array_equal(loaded.predict_proba(gold_texts)[0], in_memory.predict_proba(gold_texts)[0])
+
+
 def test_bf16_is_refused_on_a_cpu_without_native_bf16(trained: TrainResult, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2"}))
     with pytest.raises(ValueError, match="AVX512-BF16"):
@@ -209,16 +232,21 @@ def test_auto_picks_the_fastest_qualified_path(
 
     folder = _copy_with_guard(trained.folder, tmp_path / "m", admit_all)
     speeds = {torch.float32: 100.0, torch.bfloat16: 150.0}
+    probed: list[int] = []
 
-    def fake_probe(model: torch.nn.Module, **_: Any) -> float:
+    def fake_forward(model: torch.nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> float:
+        probed.append(sum(type(m).__name__ == "BertLayer" for m in model.modules()))
         quantized = any("quantized" in type(m).__module__ for m in model.modules())
-        return 300.0 if quantized else speeds[next(model.parameters()).dtype]
+        return 1 / (300.0 if quantized else speeds[next(model.parameters()).dtype])
 
-    monkeypatch.setattr(precision, "probe_speed", fake_probe)
+    monkeypatch.setattr(precision, "_forward_seconds", fake_forward)
     info = load_predictor(folder, precision="auto").precision_info
-    assert info["used"] == "int8" and info["probe_sentences_per_s"] == {"fp32": 100.0, "bf16": 150.0, "int8": 300.0}
+    assert info["used"] == "int8" and info["probe_speedup"] == {"fp32": 1.0, "bf16": 1.5, "int8": 3.0}
+    assert set(probed) == {1}, "the probe times one-layer copies, not the loaded model"
 
     # Not worth it: a qualified path that is barely faster than fp32 is not chosen.
-    monkeypatch.setattr(precision, "probe_speed", lambda model, **_: 104.0 if model.dtype != torch.float32 else 100.0)
+    monkeypatch.setattr(
+        precision, "_forward_seconds", lambda model, *_: 1 / (104.0 if model.dtype != torch.float32 else 100.0)
+    )
     info = load_predictor(folder, precision="auto").precision_info
     assert info["used"] == "fp32" and "faster than fp32" in info["reason"]
