@@ -190,6 +190,8 @@ def _drop_file_pages(tensors: list[torch.Tensor], mapped: list[tuple[int, int]])
     libc = ctypes.CDLL(None, use_errno=True)
     page = os.sysconf("SC_PAGE_SIZE")
     for t in tensors:
+        if t.device.type != "cpu":  # device memory is no file mapping
+            continue
         start = t.data_ptr()
         end = start + t.numel() * t.element_size()
         for lo, hi in mapped:
