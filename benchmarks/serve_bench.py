@@ -28,7 +28,7 @@ model is therefore not measured, and every path is admitted to ``auto``, which t
 its load-time speed probe alone. ``benchmarks/quant_agreement.py`` measures the guard on a
 trained model.
 
-    python benchmarks/serve_bench.py            # the full run (about 6.5 minutes on 2 cores)
+    python benchmarks/serve_bench.py            # the full run (about 6 minutes on 2 cores)
     python benchmarks/serve_bench.py --quick    # 48 sentences; naive, fp32, auto, served auto
 """
 
@@ -231,6 +231,21 @@ def worker_ceiling(mean_tokens: float, repeats: int) -> dict[str, Any]:
                 best = min(best, time.perf_counter() - t0)
         return best
 
+    def new_shape_cost(mods: list[nn.Module], dtype: torch.dtype) -> float:
+        """Extra milliseconds the six linears take on a row count they have not seen: a served
+        batch of a new shape pays it (oneDNN builds a kernel per shape and caches it)."""
+        xs = [torch.randn(tokens, i).to(dtype) for i, _ in shapes]
+        fresh: list[float] = []
+        again: list[float] = []
+        with torch.inference_mode():
+            for k in range(1, 8):  # row counts just below ``tokens``, each new to these layers
+                for runs in (fresh, again):
+                    t0 = time.perf_counter()
+                    for m, x in zip(mods, xs, strict=True):
+                        m(x[: tokens - k])
+                    runs.append(time.perf_counter() - t0)
+        return 1000 * (statistics.median(fresh) - statistics.median(again))
+
     out: dict[str, Any] = {"tokens_per_matmul": tokens, "mean_tokens_per_sentence": round(mean_tokens, 1)}
     kinds: dict[str, list[nn.Module] | None] = {"fp32": linears(torch.float32), "bf16": None, "int8": None}
     if unavailable_reason("bf16", torch.device("cpu")) is None:
@@ -248,6 +263,7 @@ def worker_ceiling(mean_tokens: float, repeats: int) -> dict[str, Any]:
         out[name] = {
             "gop_per_s": round(ops_per_layer / seconds / 1e9, 1),
             "sentences_per_s": round(batch / (layers * seconds), 1),
+            "new_shape_extra_ms": round(new_shape_cost(mods, dtype), 1),
             **({"engine": int8_engine()} if name == "int8" else {}),
         }
     return out

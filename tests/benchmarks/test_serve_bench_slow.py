@@ -33,4 +33,5 @@ def test_quick_benchmark_reports_every_path() -> None:
     assert 0.5 < report["paths"]["served"]["model_busy_share"] <= 1.0
     assert report["paths"]["naive"]["vs_naive"] == 1.0
     assert report["served_vs_naive"] == report["paths"]["served"]["vs_naive"]
+    assert all(isinstance(report["ceiling"][p]["new_shape_extra_ms"], float) for p in ("fp32", "int8"))
     assert report["ceiling"]["int8"]["sentences_per_s"] > 0 and report["servers"]["auto"]["peak_rss_mib_under_load"] > 0
