@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    from training.precision import convert, unavailable_reason
+    from training.precision import PRECISIONS, convert, unavailable_reason
 
     torch.manual_seed(0)
     torch.set_num_threads(2)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = round(batch / _timed(run_session, args.repeats), 1)
     cpu = torch.device("cpu")
     with torch.inference_mode():
-        for p in ("fp32", "bf16", "int8"):
+        for p in PRECISIONS:
             if unavailable_reason(p, cpu) is not None:
                 continue
             m = convert(model, p)

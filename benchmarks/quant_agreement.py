@@ -18,6 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+from training.precision_names import PRECISIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -25,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--model", required=True, help="a BERT model folder written by `policytag train`")
     ap.add_argument("--data", default=str(ROOT / "labels" / "gold.jsonl"), help="labelled JSONL (default: %(default)s)")
-    ap.add_argument("--precisions", nargs="+", default=["fp32", "bf16", "int8"], help="paths to compare (default: all)")
+    ap.add_argument(
+        "--precisions", nargs="+", choices=PRECISIONS, default=list(PRECISIONS), help="paths to compare (default: all)"
+    )
     ap.add_argument("--write", action="store_true", help="also store the result as the folder's precision_guard.json")
     args = ap.parse_args(argv)
 

@@ -88,6 +88,7 @@ def build_bench_model(folder: Path, texts: list[str]) -> None:
     from training.config import TrainConfig
     from training.model_folder import atomic_folder, write_json
     from training.precision_guard import GUARD_FILE
+    from training.precision_names import PRECISIONS
 
     torch.manual_seed(0)
     tax = load_taxonomy()
@@ -124,7 +125,7 @@ def build_bench_model(folder: Path, texts: list[str]) -> None:
                 "model_version": version,
                 "note": "serve_bench: random weights, accuracy not measured; every path admitted so that auto "
                 "chooses by speed. Not a real guard: see benchmarks/quant_agreement.py.",
-                "paths": dict.fromkeys(("fp32", "bf16", "int8"), admitted),
+                "paths": dict.fromkeys(PRECISIONS, admitted),
             },
         )
 

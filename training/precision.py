@@ -40,6 +40,8 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
+from training.precision_names import PRECISION_CHOICES, PRECISIONS
+
 __all__ = [
     "PRECISIONS",
     "PRECISION_CHOICES",
@@ -55,8 +57,6 @@ __all__ = [
     "unavailable_reason",
 ]
 
-PRECISIONS = ("fp32", "bf16", "int8")
-PRECISION_CHOICES = (*PRECISIONS, "auto")
 
 M = TypeVar("M", bound=nn.Module)
 

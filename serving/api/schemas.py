@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from training.precision_names import Precision, PrecisionRequest
 
 __all__ = [
     "ClassifyRequest",
@@ -172,8 +174,8 @@ class LabelInfo(BaseModel):
 
 
 class PrecisionInfo(BaseModel):
-    requested: Literal["fp32", "bf16", "int8", "auto"] = Field(description="what the server was asked for")
-    used: Literal["fp32", "bf16", "int8"] = Field(description="what the model runs in")
+    requested: PrecisionRequest = Field(description="what the server was asked for")
+    used: Precision = Field(description="what the model runs in")
     reason: str = Field(description="why that precision")
     probe_speedup: dict[str, float] = Field(
         default_factory=dict,

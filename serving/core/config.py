@@ -7,10 +7,10 @@ Example:
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from training.precision_names import PrecisionRequest
 
 __all__ = ["Settings"]
 
@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     max_queue: int = Field(4096, gt=0, description="most sentences waiting; past it requests get 429")
     retry_after_s: int = Field(1, ge=1, description="Retry-After of a 429 answer")
     device: str | None = Field(None, description="torch device (default: CUDA if available, else CPU)")
-    precision: Literal["fp32", "bf16", "int8", "auto"] = Field(
+    precision: PrecisionRequest = Field(
         "auto",
         description="inference precision; auto: the fastest path whose accuracy guard (precision_guard.json in "
         "the model folder) holds, fp32 without one",

@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 import torch
 
-from tests.conftest import ROOT
+from tests.benchmarks.support import run_benchmark
 from training.precision import unavailable_reason
 
 
@@ -15,15 +11,7 @@ from training.precision import unavailable_reason
 def test_bf16_variants_times_all_three_on_the_same_sentences() -> None:
     if (why := unavailable_reason("bf16", torch.device("cpu"))) is not None:
         pytest.skip(why)
-    proc = subprocess.run(
-        [sys.executable, "benchmarks/bf16_variants.py", "--sentences", "16", "--rounds", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=True,
-    )
-    report = json.loads(proc.stdout)
+    report = run_benchmark("bf16_variants.py", "--sentences", "16", "--rounds", "1", timeout=900)
     assert report["sentences"] == 16 and report["compile_s"] > 0
     speeds = report["sentences_per_s"]
     assert set(speeds) == {"cast (the kit's bf16)", "autocast", "compiled"}
