@@ -13,7 +13,8 @@ from labels.corpus import build_corpus
 from labels.dataset import read_labelled
 from labels.gold import build_gold, read_passes
 from labels.jsonl import DataError, atomic_write_text, read_jsonl, write_jsonl
-from labels.stats import compute_stats, render_markdown, replace_section
+from labels.manifest import ManifestRow, read_manifest
+from labels.stats import compute_stats, render_markdown, replace_section, summary_lines
 from labels.taxonomy import load_taxonomy
 
 _DEFAULTS = {
@@ -21,6 +22,7 @@ _DEFAULTS = {
     "gold": "labels/gold.jsonl",
     "passes": "labels/passes",
     "readme": "labels/README.md",
+    "manifest": "seeds/manifest.jsonl",
 }
 
 
@@ -66,6 +68,12 @@ def register(sub: Any) -> None:
     g.add_argument("--sentences", default=_DEFAULTS["sentences"], help="corpus JSONL (default: %(default)s)")
     g.add_argument("--passes", default=_DEFAULTS["passes"], help="folder of pass files (default: %(default)s)")
     g.add_argument("--out", default=_DEFAULTS["gold"], help="gold JSONL to write (default: %(default)s)")
+    g.add_argument(
+        "--manifest",
+        default=_DEFAULTS["manifest"],
+        help="seeds manifest: each record gets its document's locality and province (default: %(default)s; "
+        "skipped when the file does not exist)",
+    )
     g.add_argument("--check", action="store_true", help="write nothing; fail if --out differs from what would be built")
     g.set_defaults(func=cmd_gold)
 
@@ -78,6 +86,7 @@ def register(sub: Any) -> None:
     s.add_argument("--gold", default=_DEFAULTS["gold"], help="gold JSONL (default: %(default)s)")
     s.add_argument("--passes", default=_DEFAULTS["passes"], help="folder of pass files (default: %(default)s)")
     s.add_argument("--readme", default=_DEFAULTS["readme"], help="README to update (default: %(default)s)")
+    s.add_argument("--manifest", default=_DEFAULTS["manifest"], help="seeds manifest (default: %(default)s)")
     mode = s.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="rewrite the statistics section of --readme")
     mode.add_argument("--check", action="store_true", help="fail if the statistics section of --readme is stale")
@@ -88,6 +97,10 @@ def register(sub: Any) -> None:
     from labels.labelstudio.commands import register as register_labelstudio
 
     register_labelstudio(lsub)
+
+    from labels.seeds_cli import register as register_seeds
+
+    register_seeds(sub)
 
 
 def cmd_corpus(args: argparse.Namespace) -> int:
@@ -123,13 +136,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _gold_from_files(sentences: str, passes_dir: str) -> list[dict[str, Any]]:
+def _documents(manifest: str) -> dict[str, ManifestRow] | None:
+    return {row.doc: row for row in read_manifest(manifest)} if Path(manifest).is_file() else None
+
+
+def _gold_from_files(sentences: str, passes_dir: str, manifest: str) -> list[dict[str, Any]]:
     tax = load_taxonomy()
-    return build_gold(read_jsonl(sentences), read_passes(passes_dir, tax))
+    return build_gold(read_jsonl(sentences), read_passes(passes_dir, tax), documents=_documents(manifest))
 
 
 def cmd_gold(args: argparse.Namespace) -> int:
-    gold = _gold_from_files(args.sentences, args.passes)
+    gold = _gold_from_files(args.sentences, args.passes, args.manifest)
     if args.check:
         current = read_jsonl(args.out) if Path(args.out).exists() else []
         if current != gold:
@@ -151,7 +168,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     missing = [g["id"] for g in gold if g["id"] not in passes.a or g["id"] not in passes.b]
     if missing:
         raise DataError(args.gold, None, f"{len(missing)} gold sentences have no pass labels, e.g. {missing[0]}")
-    stats = compute_stats(gold, passes, tax)
+    stats = compute_stats(gold, passes, tax, documents=_documents(args.manifest))
     if args.json:
         print(json.dumps(stats.__dict__, ensure_ascii=False, indent=2, default=str))
         return 0
@@ -165,6 +182,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 print(f"{readme}: statistics are stale; run `policytag labels stats --write`", file=sys.stderr)
                 return 1
             print(f"{readme}: statistics are up to date")
+            print("\n".join(summary_lines(stats)))
             return 0
         atomic_write_text(readme, new)
         print(f"updated the statistics in {readme}")

@@ -5,15 +5,26 @@ Each record is ``{"id", "doc", "index", "start", "end", "text"}``: ``doc`` is th
 and ``id`` is ``<doc>:<first 10 hex of sha1(text)>``, so it survives re-splitting elsewhere in
 the document; the second and later copies of a sentence inside one document get ``-2``, ``-3``.
 
+:func:`build_corpus` adds two marks that decide what is labelled:
+
+* ``"fragment": true`` on the cut-off last piece of a document that the folder's manifest calls
+  ``truncated`` (the opening of a longer page) when it does not end a sentence: not labelled;
+* ``"duplicate_of": ID`` on every later copy of a sentence (compared normalised, see
+  :func:`labels.dedup.sentence_key`), and ``"copies": N`` on the first: boilerplate that recurs
+  across reports is labelled once, so that no cross-validation fold has it on both sides.
+
 Example:
     >>> from labels.documents import Document
     >>> [r["id"] for r in sentence_records(Document(doc="d", text="好。好。", encoding="utf-8"))]
-    ['d:6ee6d3d1b6-…', ...]  # doctest: +SKIP
+    ['d:7aa52d9b6f', 'd:7aa52d9b6f-2']
+    >>> labellable([{"id": "a"}, {"id": "b", "fragment": True}, {"id": "c", "duplicate_of": "a"}])
+    [{'id': 'a'}]
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -26,7 +37,18 @@ from labels.splitter import split_sentences
 # A corpus folder holds reports as text or saved web pages; Markdown there is documentation (README.md).
 CORPUS_SUFFIXES = (".txt", ".html", ".htm")
 
-__all__ = ["CORPUS_SUFFIXES", "build_corpus", "document_paths", "sentence_id", "sentence_records"]
+__all__ = [
+    "CORPUS_SUFFIXES",
+    "build_corpus",
+    "cut_fragment",
+    "document_paths",
+    "labellable",
+    "sentence_id",
+    "sentence_records",
+]
+
+# A piece that ends like this ends a sentence; a truncated page's last piece that does not is cut off.
+_TERMINAL = re.compile(r"[。！？!?；;”’）)」』】]$")
 
 
 def sentence_id(doc: str, text: str, occurrence: int = 1) -> str:
@@ -54,6 +76,37 @@ def sentence_records(document: Document) -> list[dict[str, Any]]:
     return records
 
 
+def cut_fragment(last_text: str) -> bool:
+    """Whether the last piece of a truncated document is cut off mid-sentence."""
+    return not _TERMINAL.search(last_text)
+
+
+def labellable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records that take labels: neither a cut-off fragment nor a later copy of another sentence."""
+    return [r for r in records if not r.get("fragment") and "duplicate_of" not in r]
+
+
+def _mark(records: list[dict[str, Any]], truncated: set[str]) -> None:
+    from labels.dedup import sentence_key  # needs the character table; only corpus building marks
+
+    last: dict[str, dict[str, Any]] = {}
+    for r in records:
+        last[r["doc"]] = r
+    for doc, r in last.items():
+        if doc in truncated and cut_fragment(r["text"]):
+            r["fragment"] = True
+    first: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r.get("fragment"):
+            continue
+        key = sentence_key(r["text"])
+        if key in first:
+            r["duplicate_of"] = first[key]["id"]
+            first[key]["copies"] = first[key].get("copies", 0) + 1
+        else:
+            first[key] = r
+
+
 def document_paths(folder: str | Path) -> list[Path]:
     """The documents in ``folder`` (not recursive), sorted by name."""
     root = Path(folder)
@@ -74,4 +127,12 @@ def build_corpus(folder: str | Path, *, progress: bool = False) -> list[dict[str
             raise DocumentError(f"{path}: same document name as {stems[path.stem]}; sentence ids would clash")
         stems[path.stem] = path
         records.extend(sentence_records(read_document(path)))
+    _mark(records, _truncated_docs(Path(folder)))
     return records
+
+
+def _truncated_docs(folder: Path) -> set[str]:
+    from labels.manifest import MANIFEST_NAME, read_manifest
+
+    manifest = folder / MANIFEST_NAME
+    return {row.doc for row in read_manifest(manifest) if row.truncated} if manifest.is_file() else set()

@@ -7,6 +7,9 @@
 * :func:`document_split` and :func:`leave_one_document_out` split by document, never by sentence:
   sentences of one report share wording, so a sentence split leaks and flatters every model.
   Validation documents are chosen so that rare labels stay in the training split where possible.
+* :func:`locality_folds` groups by locality (the issuing local body: every document of one place is
+  in one fold), the figure to quote for a corpus of many documents; records without a
+  ``locality`` are grouped by document.
 
 Example:
     >>> from labels.taxonomy import load_taxonomy
@@ -41,6 +44,7 @@ __all__ = [
     "document_split",
     "leave_one_document_out",
     "load_dataset_dict",
+    "locality_folds",
     "read_labelled",
     "to_dataset",
 ]
@@ -205,3 +209,43 @@ def leave_one_document_out(
     if len(docs) < 2 + validation_docs:
         raise ValueError(f"leave-one-document-out needs at least {2 + validation_docs} documents, got {len(docs)}")
     return [document_split(records, taxonomy, test_docs=[d], validation_docs=validation_docs, seed=seed) for d in docs]
+
+
+def locality_of(record: dict[str, Any]) -> str:
+    """The cross-validation group of a record: its province and locality, or its document without them."""
+    loc = record.get("locality")
+    return f"{record.get('province', '')}/{loc}" if loc else f"doc:{record['doc']}"
+
+
+def locality_folds(
+    records: Sequence[dict[str, Any]], taxonomy: Taxonomy, *, folds: int = 5, validation_docs: int = 1, seed: int = 42
+) -> list[Split]:
+    """``folds`` splits whose test sets are disjoint groups of whole localities covering every record.
+
+    Localities are dealt to folds largest first, each to the fold with the fewest sentences so far
+    (ties broken by a seeded shuffle), so folds are of similar size. Validation documents are chosen
+    from each fold's training side as in :func:`document_split`.
+    """
+    groups: dict[str, list[str]] = {}
+    sizes: Counter[str] = Counter()
+    for r in records:
+        g = locality_of(r)
+        if r["doc"] not in groups.setdefault(g, []):
+            groups[g].append(r["doc"])
+        sizes[g] += 1
+    if len(groups) < folds:
+        raise ValueError(f"{folds} locality folds need at least {folds} localities, got {len(groups)}")
+    order = sorted(groups)
+    random.Random(seed).shuffle(order)
+    order.sort(key=lambda g: -sizes[g])  # stable: the shuffle breaks ties between equal sizes
+    fold_docs: list[list[str]] = [[] for _ in range(folds)]
+    fold_size = [0] * folds
+    for g in order:
+        k = min(range(folds), key=lambda i: (fold_size[i], i))
+        fold_docs[k].extend(groups[g])
+        fold_size[k] += sizes[g]
+    splits = []
+    for k, docs in enumerate(fold_docs):
+        split = document_split(records, taxonomy, test_docs=docs, validation_docs=validation_docs, seed=seed)
+        splits.append(Split(split.train, split.validation, split.test, name=f"fold-{k + 1}"))
+    return splits

@@ -5,6 +5,11 @@ sentence of ``labels/sentences.jsonl``; ``adjudication.jsonl`` holds ``{"id", "l
 for each sentence the passes disagree on, and for the few agreed sentences that a review found
 against the rules. The gold record of a sentence is the adjudicated label set where there is one,
 else the agreed one; ``"hard": true`` marks every sentence on which the passes disagreed.
+
+Only the sentences that take labels are in the gold set (:func:`labels.corpus.labellable`: not a
+cut-off fragment, not a later copy of another sentence); a first copy carries ``"copies"``, the
+number of its other occurrences. With the seeds' manifest, each record also carries its
+document's ``locality`` and ``province``, so that evaluation can group by locality.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from labels.corpus import labellable
 from labels.jsonl import DataError, iter_jsonl
+from labels.manifest import ManifestRow
 from labels.taxonomy import Taxonomy, check_record_labels
 
 __all__ = ["LABELS_DIR", "Passes", "build_gold", "read_passes"]
@@ -63,8 +70,10 @@ def read_passes(folder: str | Path, taxonomy: Taxonomy) -> Passes:
     )
 
 
-def build_gold(sentences: list[dict[str, Any]], passes: Passes) -> list[dict[str, Any]]:
-    """One gold record per sentence, in corpus order.
+def build_gold(
+    sentences: list[dict[str, Any]], passes: Passes, *, documents: dict[str, ManifestRow] | None = None
+) -> list[dict[str, Any]]:
+    """One gold record per labellable sentence, in corpus order; ``documents`` maps doc ids to manifest rows.
 
     Raises:
         ValueError: a sentence lacks a pass label, or a disagreement has no adjudication.
@@ -75,7 +84,7 @@ def build_gold(sentences: list[dict[str, Any]], passes: Passes) -> list[dict[str
         stray = sorted(set(labels) - ids)
         if stray:
             raise ValueError(f"{name} labels sentences that are not in the corpus: {stray[:5]}")
-    for s in sentences:
+    for s in labellable(sentences):
         sid = s["id"]
         if sid not in passes.a or sid not in passes.b:
             raise ValueError(f"sentence {sid} is missing from {'pass_a' if sid not in passes.a else 'pass_b'}")
@@ -93,5 +102,12 @@ def build_gold(sentences: list[dict[str, Any]], passes: Passes) -> list[dict[str
         rec["source"] = "manual"
         if passes.a[sid] != passes.b[sid]:
             rec["hard"] = True
+        if s.get("copies"):
+            rec["copies"] = s["copies"]
+        if documents is not None:
+            if s["doc"] not in documents:
+                raise ValueError(f"sentence {sid}: document {s['doc']} has no manifest row")
+            rec["locality"] = documents[s["doc"]].locality
+            rec["province"] = documents[s["doc"]].province
         gold.append(rec)
     return gold

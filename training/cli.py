@@ -64,9 +64,10 @@ def register(sub: Any) -> None:
 
     c = sub.add_parser(
         "cv",
-        help="leave-one-document-out cross-validation of a config",
-        description="Train one model per document with that document held out and report each fold and the mean "
-        "± std macro-F1: the figure to quote for a corpus of a few documents.",
+        help="cross-validation grouped by locality (or leave one document out) of a config",
+        description="Train one model per fold, each fold holding out whole localities (--cv-folds, default 5; 0 "
+        "holds out one document at a time), and report each fold and the mean ± std macro-F1: the figure to quote "
+        "for reports of places the model has never seen.",
     )
     c.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML config file (default: %(default)s)")
     c.add_argument(
@@ -179,11 +180,11 @@ def cmd_cv(args: argparse.Namespace) -> int:
     cfg = config_from_args(TrainConfig, args)
     pre = load_config(PretrainConfig, args.pretrain_config) if args.pretrain_per_fold else None
     res = cross_validate(cfg, pretrain=pre)
-    print(f"\nleave-one-document-out ({cfg.kind}, base {cfg.base_model}{', MLM-pretrained per fold' if pre else ''}):")
+    print(f"\n{res['grouping']} ({cfg.kind}, base {cfg.base_model}{', MLM-pretrained per fold' if pre else ''}):")
     for f in res["folds"]:
         print(
-            f"  fold {f['fold']}  test {f['test_doc']}  n={f['n_test']:<4} macro-F1 {f['macro_f1']:.3f}  "
-            f"micro-F1 {f['micro_f1']:.3f}"
+            f"  fold {f['fold']}  test {len(f['test_docs'])} documents, {f['test_localities']} localities  "
+            f"n={f['n_test']:<4} macro-F1 {f['macro_f1']:.3f}  micro-F1 {f['micro_f1']:.3f}"
         )
     print(
         f"macro-F1 {res['macro_f1_mean']:.3f} ± {res['macro_f1_std']:.3f}   "

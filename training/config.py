@@ -72,6 +72,11 @@ class TrainConfig:
         default=1,
     )
     test_docs: list[str] = _help("documents held out entirely and reported as test metrics.", default_factory=list)
+    cv_folds: int = _help(
+        "`policytag cv`: folds grouped by locality (every document of one place in one fold); 0 leaves one "
+        "document out instead, for corpora of a few documents.",
+        default=5,
+    )
     max_length: int = _help("longest input in tokens; longer sentences are truncated.", default=128)
     epochs: float = _help("maximum number of epochs (early stopping usually ends sooner).", default=30.0)
     batch_size: int = _help("training batch size per device.", default=16)
@@ -109,6 +114,8 @@ class TrainConfig:
             raise ValueError("threshold_floor and threshold_default must lie strictly between 0 and 1")
         if self.validation_docs < 1:
             raise ValueError("validation_docs must be >= 1: thresholds and early stopping need a validation split")
+        if self.cv_folds < 0 or self.cv_folds == 1:
+            raise ValueError(f"cv_folds must be 0 (leave one document out) or at least 2, got {self.cv_folds}")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be >= 1, got {self.limit}")
         if self.kind not in ("bert", "tfidf"):

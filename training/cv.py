@@ -1,7 +1,8 @@
-"""Leave-one-document-out cross-validation: the figure to quote for a corpus of a few documents.
+"""Grouped cross-validation: the figure to quote for reports the model has never seen.
 
-Each fold tests on one whole document the model never saw, so the score reflects a new report,
-not a new sentence of a known report.
+By default (``cv_folds`` 5) the folds group by locality, so that every document of one place is on
+one side: the score reflects a new place's report, not a new sentence of a known report or another
+year of a known office. ``cv_folds`` 0 leaves one document out, for a corpus of a few documents.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from labels.dataset import leave_one_document_out, read_labelled
+from labels.dataset import leave_one_document_out, locality_folds, locality_of, read_labelled
 from labels.taxonomy import Taxonomy, load_taxonomy
 from training.config import PretrainConfig, TrainConfig
 from training.metrics import multilabel_metrics
@@ -37,13 +38,16 @@ def cross_validate(
     """
     tax = taxonomy or load_taxonomy()
     records = read_labelled(cfg.data, tax)
-    folds = leave_one_document_out(records, tax, validation_docs=cfg.validation_docs, seed=cfg.seed)
+    if cfg.cv_folds:
+        folds = locality_folds(records, tax, folds=cfg.cv_folds, validation_docs=cfg.validation_docs, seed=cfg.seed)
+    else:
+        folds = leave_one_document_out(records, tax, validation_docs=cfg.validation_docs, seed=cfg.seed)
     results = []
     all_truth: list[list[str]] = []
     all_pred: list[list[str]] = []
     with tempfile.TemporaryDirectory(prefix="policytag-cv-") as work:
         for k, split in enumerate(folds, start=1):
-            test_doc = split.docs("test")[0]
+            test_docs = split.docs("test")
             fold_cfg = dataclasses.replace(cfg, checkpoint_dir=str(Path(work) / f"ckpt-{k}"), resume=False)
             if cfg.limit is not None:
                 split = dataclasses.replace(split, train=split.train[: cfg.limit])
@@ -52,7 +56,7 @@ def cross_validate(
 
                 base_dir = Path(work) / f"base-{k}"
                 run_pretrain(
-                    dataclasses.replace(pretrain, output_dir=str(base_dir), exclude_docs=[test_doc]),
+                    dataclasses.replace(pretrain, output_dir=str(base_dir), exclude_docs=test_docs),
                     progress=progress,
                 )
                 fold_cfg = dataclasses.replace(fold_cfg, base_model=str(base_dir))
@@ -65,7 +69,8 @@ def cross_validate(
             all_pred += labels
             fold = {
                 "fold": k,
-                "test_doc": test_doc,
+                "test_docs": test_docs,
+                "test_localities": len({locality_of(r) for r in split.test}),
                 "validation_docs": split.docs("validation"),
                 "n_train": len(split.train),
                 "n_test": len(split.test),
@@ -76,10 +81,10 @@ def cross_validate(
                 "per_label_f1": {i: m["per_label"][i]["f1"] for i in m["labels_in_macro"]},
             }
             log.info(
-                "fold %d/%d  test %s  macro-F1 %.3f  micro-F1 %.3f",
+                "fold %d/%d  test %d documents  macro-F1 %.3f  micro-F1 %.3f",
                 k,
                 len(folds),
-                test_doc,
+                len(test_docs),
                 m["macro_f1"],
                 m["micro_f1"],
             )
@@ -91,6 +96,7 @@ def cross_validate(
         "kind": cfg.kind,
         "base_model": cfg.base_model,
         "pretrained_per_fold": pretrain is not None,
+        "grouping": f"{cfg.cv_folds} folds by locality" if cfg.cv_folds else "leave one document out",
         "folds": results,
         "macro_f1_mean": statistics.fmean(macro),
         "macro_f1_std": statistics.stdev(macro) if len(macro) > 1 else 0.0,

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.quant_agreement import main
+from labels.jsonl import read_jsonl
+from tests.conftest import ROOT
 from training.precision_guard import GUARD_FILE, read_guard
 from training.train import TrainResult
 
@@ -26,7 +28,7 @@ def test_prints_the_guard_and_writes_it_on_request(
         "macro_f1_change": 0.0,
         "qualifies": True,
     }
-    assert report["data"]["n_sentences"] == 449
+    assert report["data"]["n_sentences"] == len(read_jsonl(ROOT / "labels" / "gold.jsonl"))
     assert read_guard(folder) is None  # printed only
 
     assert main(["--model", str(folder), "--precisions", "int8", "--write"]) == 0

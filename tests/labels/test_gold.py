@@ -5,24 +5,32 @@ from pathlib import Path
 
 import pytest
 
+from labels.corpus import labellable
 from labels.dataset import read_labelled
 from labels.gold import build_gold, read_passes
 from labels.jsonl import read_jsonl
+from labels.manifest import read_manifest
 from labels.taxonomy import Taxonomy
 
 
-def test_gold_labels_every_sentence_of_the_corpus(root: Path, taxonomy: Taxonomy) -> None:
+def test_gold_labels_every_labellable_sentence_of_the_corpus(root: Path, taxonomy: Taxonomy) -> None:
     sentences = read_jsonl(root / "labels" / "sentences.jsonl")
     gold = read_labelled(root / "labels" / "gold.jsonl", taxonomy, require_doc=True)
-    assert [g["id"] for g in gold] == [s["id"] for s in sentences]
-    assert [g["text"] for g in gold] == [s["text"] for s in sentences]
+    wanted = labellable(sentences)
+    assert [g["id"] for g in gold] == [s["id"] for s in wanted]
+    assert [g["text"] for g in gold] == [s["text"] for s in wanted]
+    assert len(wanted) < len(sentences)  # repeats and cut-off fragments are left out
+    copies = {s["id"]: s.get("copies", 0) for s in wanted}
     for g in gold:
         assert g["source"] == "manual" and g["annotator"]
+        assert g["locality"] and g["province"]  # cross-validation groups by locality
+        assert g.get("copies", 0) == copies[g["id"]]
 
 
 def test_gold_is_what_the_passes_build(root: Path, taxonomy: Taxonomy) -> None:
     sentences = read_jsonl(root / "labels" / "sentences.jsonl")
-    built = build_gold(sentences, read_passes(root / "labels" / "passes", taxonomy))
+    documents = {r.doc: r for r in read_manifest(root / "seeds" / "manifest.jsonl")}
+    built = build_gold(sentences, read_passes(root / "labels" / "passes", taxonomy), documents=documents)
     assert built == read_jsonl(root / "labels" / "gold.jsonl")
     hard = [g for g in built if g.get("hard")]
     assert hard and all(g["annotator"] == "adjudicator" for g in hard)

@@ -21,13 +21,13 @@ def test_torchrun_two_cpu_processes_with_gloo(tmp_path: Path) -> None:
     cmd = [
         torchrun, "--nproc_per_node=2", "--master_addr=127.0.0.1", f"--master_port={port}", "-m", "training",
         "--data", str(ROOT / "labels" / "gold.jsonl"), "--output-dir", str(out),
-        "--base-model", "scratch-tiny", "--epochs", "1", "--batch-size", "16", "--max-length", "48",
+        "--base-model", "scratch-tiny", "--epochs", "1", "--batch-size", "16", "--max-length", "48", "--limit", "373",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     log = json.loads((out / "training_log.json").read_text())
     steps = max(h["step"] for h in log if "step" in h)
-    # Two processes share the 373 training sentences: each epoch takes half the single-process steps.
+    # Two processes share the 373 training sentences (--limit): each epoch takes half the single-process steps.
     assert steps == -(-373 // (16 * 2))
     assert (out / "model.safetensors").is_file()

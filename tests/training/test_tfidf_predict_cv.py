@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from labels.documents import read_document
+from labels.jsonl import read_jsonl, write_jsonl
 from labels.taxonomy import Taxonomy
 from policytag.cli import main
 from tests.conftest import ROOT
@@ -33,7 +34,7 @@ def test_evaluate_json_on_gold(tfidf_model: TrainResult, capsys: pytest.CaptureF
     )
     out = json.loads(capsys.readouterr().out)
     assert {"macro_f1", "micro_f1", "per_label"} <= set(out)
-    assert 0.0 < out["macro_f1"] <= 1.0 and out["n"] == 449
+    assert 0.0 < out["macro_f1"] <= 1.0 and out["n"] == len(read_jsonl(ROOT / "labels/gold.jsonl"))
 
 
 def test_evaluate_rejects_labels_unknown_to_the_model(
@@ -71,9 +72,26 @@ def test_predict_jsonl_and_bad_input(
     assert main(["predict", "--model", str(tmp_path / "nope"), str(src)]) == 2
 
 
-def test_cv_reports_every_document(taxonomy: Taxonomy) -> None:
-    res = cross_validate(TrainConfig(data=str(ROOT / "labels/gold.jsonl"), kind="tfidf"), taxonomy=taxonomy)
-    assert [f["test_doc"] for f in res["folds"]] == sorted({p.stem for p in (ROOT / "seeds").glob("*.txt")})
-    assert res["macro_f1_mean"] == pytest.approx(np.mean([f["macro_f1"] for f in res["folds"]]))
+def test_cv_groups_by_locality(taxonomy: Taxonomy) -> None:
+    gold = read_jsonl(ROOT / "labels/gold.jsonl")
+    res = cross_validate(TrainConfig(data=str(ROOT / "labels/gold.jsonl"), kind="tfidf", cv_folds=5), taxonomy=taxonomy)
+    assert res["grouping"] == "5 folds by locality" and len(res["folds"]) == 5
+    tested = [d for f in res["folds"] for d in f["test_docs"]]
+    assert sorted(tested) == sorted({g["doc"] for g in gold})  # every document tested exactly once
+    place = {g["doc"]: (g.get("province"), g.get("locality")) for g in gold}
     for f in res["folds"]:
-        assert f["test_doc"] not in f["validation_docs"]
+        assert not set(f["test_docs"]) & set(f["validation_docs"])
+        others = {place[d] for g in res["folds"] if g is not f for d in g["test_docs"]}
+        assert not {place[d] for d in f["test_docs"]} & others  # a locality sits in one fold only
+    assert res["macro_f1_mean"] == pytest.approx(np.mean([f["macro_f1"] for f in res["folds"]]))
+
+
+def test_cv_leaves_one_document_out_on_request(taxonomy: Taxonomy, tmp_path: Path) -> None:
+    docs = sorted({g["doc"] for g in read_jsonl(ROOT / "labels/gold.jsonl")})[:4]
+    small = tmp_path / "small.jsonl"
+    write_jsonl(small, [g for g in read_jsonl(ROOT / "labels/gold.jsonl") if g["doc"] in docs])
+    res = cross_validate(TrainConfig(data=str(small), kind="tfidf", cv_folds=0), taxonomy=taxonomy)
+    assert res["grouping"] == "leave one document out"
+    assert [f["test_docs"] for f in res["folds"]] == [[d] for d in docs]
+    for f in res["folds"]:
+        assert f["test_docs"][0] not in f["validation_docs"]

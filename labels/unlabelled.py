@@ -1,0 +1,89 @@
+"""The unlabelled corpus: every harvested page kept after exclusions and deduplication.
+
+It lives in ``seeds/unlabelled/pages.parquet``, one row per page with its provenance (the columns of
+:data:`COLUMNS`), and loads as a ``datasets.Dataset`` for domain pretraining and self-training.
+``seed_file`` names the page's file in ``seeds/`` when it was also selected for labelling.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "pages.parquet"
+    >>> row = dict.fromkeys(COLUMNS, "") | {"year": 2022, "chars": 2, "text": "好。", "duplicate_urls": []}
+    >>> write_unlabelled(path, [row])
+    >>> load_unlabelled(path)["text"]
+    ['好。']
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import datasets
+
+__all__ = ["COLUMNS", "UNLABELLED_PATH", "load_unlabelled", "write_unlabelled"]
+
+UNLABELLED_PATH = Path("seeds") / "unlabelled" / "pages.parquet"
+COLUMNS = (
+    "url",
+    "title",
+    "issuer",
+    "locality",
+    "province",
+    "level",
+    "year",
+    "doc_type",
+    "retrieved",
+    "query",
+    "chars",
+    "sha256",
+    "seed_file",
+    "duplicate_urls",
+    "text",
+)
+
+
+def write_unlabelled(path: str | Path, rows: Sequence[dict[str, Any]]) -> None:
+    """Atomically write ``rows`` (dicts with every column of :data:`COLUMNS`) as one Parquet file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    missing = [c for row in rows for c in COLUMNS if c not in row]
+    if missing:
+        raise ValueError(f"unlabelled rows lack column {missing[0]!r}")
+    table = pa.table(
+        {
+            c: pa.array(
+                [row[c] for row in rows],
+                type=pa.int32()
+                if c in ("year", "chars")
+                else pa.list_(pa.string())
+                if c == "duplicate_urls"
+                else pa.string(),
+            )
+            for c in COLUMNS
+        }
+    )
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        Path(tmp).replace(p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_unlabelled(path: str | Path = UNLABELLED_PATH) -> datasets.Dataset:
+    """The unlabelled corpus as a ``datasets.Dataset``."""
+    import datasets
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no unlabelled corpus (build it with `policytag seeds ingest`)")
+    return datasets.Dataset.from_parquet(str(p))

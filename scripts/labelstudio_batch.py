@@ -1,0 +1,133 @@
+"""Put one real annotation batch through the kit's Label Studio loop, as two annotators.
+
+The corpus-growth batches are labelled by two blind passes (``scripts/annotation_batches.py``). This
+script sends one of them through a real Label Studio 1.23.2 on 127.0.0.1, the way the loop is meant
+to be used: push the batch's sentences with a model's pre-annotations (``policytag labels push``'s
+code), create each pass's labels as annotations of two Label Studio users, pull them back
+(``policytag labels pull``) and compute their agreement (``policytag labels agreement``). It fails
+unless every annotation comes back with the labels it was given. Prints a JSON report; the pulled
+annotation log is copied to ``--log-out``.
+
+    python scripts/labelstudio_batch.py --batch /tmp/ann/w1/0 --keys /tmp/ann/w1/keys.json \\
+        --model models/demo --log-out labels/passes/labelstudio_batch.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from labels.jsonl import read_jsonl, write_jsonl  # noqa: E402
+from labels.labelstudio import server as ls_server  # noqa: E402
+from labels.labelstudio.client import connect, list_tasks  # noqa: E402
+from labels.labelstudio.push import choices_result, push  # noqa: E402
+from labels.taxonomy import load_taxonomy  # noqa: E402
+from policytag.cli import main as policytag_main  # noqa: E402
+
+PROJECT = "corpus-growth-batch"
+
+
+def _answers(folder: Path, keys: dict[str, str]) -> dict[str, list[str]]:
+    return {keys[r["key"]]: r["labels"] for r in read_jsonl(folder / "labels.jsonl")}
+
+
+def _cli(argv: list[str]) -> tuple[int, str]:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = policytag_main(argv)
+    return rc, buf.getvalue()
+
+
+def run(batch: Path, keys_path: Path, model: str | None, log_out: Path | None) -> dict[str, Any]:
+    taxonomy = load_taxonomy()
+    keys: dict[str, str] = json.loads(keys_path.read_text(encoding="utf-8"))
+    passes = {"a": _answers(batch / "a", keys), "b": _answers(batch / "b", keys)}
+    ids = sorted(set(passes["a"]) & set(passes["b"]))
+    by_id = {s["id"]: s for s in read_jsonl(ROOT / "labels" / "sentences.jsonl")}
+    sentences = [by_id[i] for i in ids]
+    predictor = None
+    if model:
+        from training.predictor import load_predictor
+
+        predictor = load_predictor(model)
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="ls-batch-") as tmp:
+        work = Path(tmp)
+        write_jsonl(work / "sentences.jsonl", sentences)
+        users = {
+            "a": ls_server.Credentials.generate("annotator-a@policytag.local"),
+            "b": ls_server.Credentials.generate("annotator-b@policytag.local"),
+        }
+        admin = ls_server.Credentials.generate("admin@policytag.local")
+        with ls_server.start_server(work / "ls-data", admin) as server:
+            for cred in users.values():
+                ls_server.create_user(server.data_dir, cred)
+            admin_client = connect(server.url, admin.token)
+            t0 = time.monotonic()
+            pushed = push(admin_client, PROJECT, sentences, taxonomy, predictor=predictor)
+            seconds["push"] = time.monotonic() - t0
+            assert pushed.project_id is not None
+            tasks = {t["data"]["sentence_id"]: int(t["id"]) for t in list_tasks(admin_client, pushed.project_id)}
+            t0 = time.monotonic()
+            for name, cred in users.items():
+                client = connect(server.url, cred.token)
+                for sid in ids:
+                    client.sdk.annotations.create(
+                        id=tasks[sid], result=choices_result(passes[name][sid]), lead_time=1.0
+                    )
+            seconds["annotate"] = time.monotonic() - t0
+            argv = ["labels", "pull", "--project", PROJECT, "--url", server.url, "--api-key", admin.token]
+            argv += ["--out", str(work / "log.jsonl"), "--consolidated", str(work / "consolidated.jsonl")]
+            argv += ["--conflicts", str(work / "conflicts.jsonl"), "--gold", str(work / "no-gold.jsonl")]
+            t0 = time.monotonic()
+            rc_pull, _ = _cli(argv)
+            seconds["pull"] = time.monotonic() - t0
+        log = read_jsonl(work / "log.jsonl") if rc_pull == 0 else []
+        rc_agree, out_agree = _cli(["labels", "agreement", "--log", str(work / "log.jsonl"), "--json"])
+        agreement = json.loads(out_agree) if rc_agree == 0 else {}
+        if log_out is not None and rc_pull == 0:
+            log_out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(work / "log.jsonl", log_out)
+    who = {users["a"].username: "a", users["b"].username: "b"}
+    returned = {(who.get(r["annotator"], "?"), r["sentence_id"]): r["labels"] for r in log}
+    lost = [(p, sid) for p in ("a", "b") for sid in ids if returned.get((p, sid)) != taxonomy.sort(passes[p][sid])]
+    report = {
+        "sentences": len(ids),
+        "tasks_pushed": pushed.tasks_after,
+        "pre_annotations_from": model,
+        "annotations_made": 2 * len(ids),
+        "annotations_pulled": len(log),
+        "annotations_lost_or_changed": len(lost),
+        "agreement": {k: agreement.get(k) for k in ("method", "items", "exact_match", "per_label", "annotators")},
+        "conflicts": len(agreement.get("conflicts", [])),
+        "seconds": {k: round(v, 1) for k, v in seconds.items()},
+    }
+    report["ok"] = rc_pull == 0 and rc_agree == 0 and not lost and len(log) == 2 * len(ids)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", required=True, help="batch folder with a/ and b/ (sentences.tsv, labels.jsonl)")
+    parser.add_argument("--keys", required=True, help="keys.json of the export (key -> sentence id)")
+    parser.add_argument("--model", help="model folder whose predictions become pre-annotations")
+    parser.add_argument("--log-out", help="copy the pulled annotation log here")
+    args = parser.parse_args(argv)
+    report = run(Path(args.batch), Path(args.keys), args.model, Path(args.log_out) if args.log_out else None)
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
