@@ -2,13 +2,13 @@
 
 The passes must not see each other, so each batch is a self-contained folder for one annotator:
 
-    python scripts/annotation_batches.py export --batches 4 --out /tmp/ann
-        # per batch k: /tmp/ann/k/a/sentences.tsv  (pass A: document order, one document after another)
-        #              /tmp/ann/k/b/sentences.tsv  (pass B: shuffled, text only)
-        # and /tmp/ann/keys.json (key -> sentence id; never given to an annotator)
-    python scripts/annotation_batches.py import --out /tmp/ann --pass a --annotator annotator-a2
-    python scripts/annotation_batches.py adjudication-export --out /tmp/ann --batches 2
-    python scripts/annotation_batches.py adjudication-import --out /tmp/ann
+    python scripts/annotation_batches.py export --batches 4 --out "$ANN"
+        # per batch k: "$ANN"/k/a/sentences.tsv  (pass A: document order, one document after another)
+        #              "$ANN"/k/b/sentences.tsv  (pass B: shuffled, text only)
+        # and "$ANN"/keys.json (key -> sentence id; never given to an annotator)
+    python scripts/annotation_batches.py import --out "$ANN" --pass a --annotator annotator-a2
+    python scripts/annotation_batches.py adjudication-export --out "$ANN" --batches 2
+    python scripts/annotation_batches.py adjudication-import --out "$ANN"
 
 An annotator writes ``labels.jsonl`` beside its ``sentences.tsv``: one ``{"key", "labels"}`` per line
 (adjudicators add ``"reason"``). Imports validate every label against the taxonomy and refuse a batch
@@ -92,6 +92,51 @@ def _batch_keys(tsv: Path) -> set[str]:
     return {line.split("\t", 1)[0] for line in tsv.read_text(encoding="utf-8").splitlines() if line}
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate every answered batch, and flag runs of keys where the two passes stop agreeing.
+
+    Two passes agree on about nine sentences in ten. A run of ``--window`` consecutive keys (in one
+    pass's own order) agreeing on fewer than half means answers went to the wrong keys (a chunk
+    written twice, shifted or swapped), not a hard passage: the run is printed for relabelling.
+    """
+    out = Path(args.out)
+    keys: dict[str, str] = json.loads((out / "keys.json").read_text(encoding="utf-8"))
+    bad = 0
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and p.name.isdigit()):
+        answers: dict[str, dict[str, list[str]]] = {}
+        order: dict[str, list[str]] = {}
+        for pass_ in ("a", "b"):
+            sub = folder / pass_
+            if not (sub / "labels.jsonl").is_file():
+                print(f"{sub}: not answered yet")
+                continue
+            try:
+                got = _read_answers(sub / "labels.jsonl", _batch_keys(sub / "sentences.tsv"), reason=False)
+            except DataError as e:
+                print(f"INVALID {e}")
+                bad += 1
+                continue
+            order[pass_] = [
+                line.split("\t", 1)[0] for line in (sub / "sentences.tsv").read_text(encoding="utf-8").splitlines()
+            ]
+            answers[pass_] = {keys[k]: v["labels"] for k, v in got.items()}
+        if len(answers) < 2:
+            continue
+        same = {sid: answers["a"][sid] == answers["b"][sid] for sid in answers["a"]}
+        print(f"{folder}: {len(same)} sentences, passes agree on {sum(same.values()) / len(same):.1%}")
+        for pass_, ks in order.items():
+            flags = [same[keys[k]] for k in ks]
+            for start in range(0, max(len(flags) - args.window + 1, 1), args.window // 2):
+                window = flags[start : start + args.window]
+                if window and sum(window) / len(window) < 0.5:
+                    print(
+                        f"  SUSPECT {folder.name}/{pass_} keys {ks[start]}..{ks[start + len(window) - 1]}: "
+                        f"agreement {sum(window) / len(window):.0%}"
+                    )
+                    bad += 1
+    return 1 if bad else 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     out = Path(args.out)
     keys: dict[str, str] = json.loads((out / "keys.json").read_text(encoding="utf-8"))
@@ -99,7 +144,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     existing = read_jsonl(target)
     have = {r["id"] for r in existing}
     new = []
-    for folder in sorted(p for p in out.iterdir() if p.is_dir() and (p / args.pass_ / "labels.jsonl").is_file()):
+    folders = sorted(p for p in out.iterdir() if p.is_dir() and (p / args.pass_ / "labels.jsonl").is_file())
+    for folder in (f for f in folders if not args.only or f.name in args.only):
         sub = folder / args.pass_
         answers = _read_answers(sub / "labels.jsonl", _batch_keys(sub / "sentences.tsv"), reason=False)
         annotator = f"{args.annotator}-{folder.name}"
@@ -118,6 +164,8 @@ def cmd_adjudication_export(args: argparse.Namespace) -> int:
     a = {r["id"]: r["labels"] for r in read_jsonl(PASSES / "pass_a.jsonl")}
     b = {r["id"]: r["labels"] for r in read_jsonl(PASSES / "pass_b.jsonl")}
     settled = {r["id"] for r in read_jsonl(PASSES / "adjudication.jsonl")}
+    for keys_file in args.skip:  # adjudication batches exported earlier and not imported yet
+        settled.update(json.loads(Path(keys_file).read_text(encoding="utf-8")).values())
     texts = {s["id"]: s["text"] for s in read_jsonl(SENTENCES)}
     todo = [sid for sid in texts if sid in a and sid in b and sorted(a[sid]) != sorted(b[sid]) and sid not in settled]
     out = Path(args.out) / "adjudication"
@@ -164,10 +212,16 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("--out", required=True)
     i.add_argument("--pass", dest="pass_", choices=("a", "b"), required=True)
     i.add_argument("--annotator", required=True)
+    i.add_argument("--only", nargs="*", default=[], metavar="BATCH", help="import only these batch folders")
     i.set_defaults(func=cmd_import)
+    c = sub.add_parser("check", help="validate answered batches; flag runs of keys where the passes stop agreeing")
+    c.add_argument("--out", required=True)
+    c.add_argument("--window", type=int, default=40)
+    c.set_defaults(func=cmd_check)
     ae = sub.add_parser("adjudication-export", help="write batches of the disagreements of the two passes")
     ae.add_argument("--batches", type=int, default=2)
     ae.add_argument("--out", required=True)
+    ae.add_argument("--skip", nargs="*", default=[], metavar="KEYS_JSON", help="keys.json of earlier exports to skip")
     ae.set_defaults(func=cmd_adjudication_export)
     ai = sub.add_parser("adjudication-import", help="append adjudications to labels/passes/adjudication.jsonl")
     ai.add_argument("--out", required=True)

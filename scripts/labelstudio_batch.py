@@ -8,7 +8,7 @@ code), create each pass's labels as annotations of two Label Studio users, pull 
 unless every annotation comes back with the labels it was given. Prints a JSON report; the pulled
 annotation log is copied to ``--log-out``.
 
-    python scripts/labelstudio_batch.py --batch /tmp/ann/w1/0 --keys /tmp/ann/w1/keys.json \\
+    python scripts/labelstudio_batch.py --batch "$ANN"/w1/0 --keys "$ANN"/w1/keys.json \\
         --model models/demo --log-out labels/passes/labelstudio_batch.jsonl
 """
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,3 +90,23 @@ def test_fingerprint_changes_with_labels() -> None:
     b = _recs({"a": [["legal_aid"]]})
     assert data_fingerprint(a) != data_fingerprint(b)
     assert data_fingerprint(a) == data_fingerprint(_recs({"a": [["mediation"]]}))
+
+
+def test_locality_folds_keep_each_place_on_one_side(taxonomy: Taxonomy) -> None:
+    from labels.dataset import locality_folds
+
+    recs: list[dict[str, Any]] = [
+        {"id": f"{d}:{i}", "doc": d, "text": "调解", "labels": ["mediation"], "province": "甲省", "locality": loc}
+        for loc, docs in {"A市": ["a1", "a2", "a3"], "B县": ["b1"], "C区": ["c1", "c2"], "D市": ["d1"]}.items()
+        for d in docs
+        for i in range(3)
+    ] + [{"id": f"x:{i}", "doc": "x", "text": "调解", "labels": ["mediation"]} for i in range(3)]
+    folds = locality_folds(recs, taxonomy, folds=3, validation_docs=1, seed=1)
+    tested: list[str] = [r["doc"] for f in folds for r in f.test]
+    assert sorted(set(tested)) == sorted({r["doc"] for r in recs}) and len(tested) == len(recs)
+    for f in folds:
+        assert not set(f.docs("test")) & set(f.docs("validation"))
+        a_docs = {"a1", "a2", "a3"} & set(f.docs("test"))
+        assert a_docs in (set(), {"a1", "a2", "a3"})  # the three documents of A市 are never split
+    with pytest.raises(ValueError, match="at least 6 localities"):
+        locality_folds(recs, taxonomy, folds=6)
