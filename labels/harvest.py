@@ -1,20 +1,9 @@
 """Harvested pages: the files a harvest writes, and how they are read.
 
-A harvest file holds one or more pages, each a header of ``key: value`` lines, a ``-----`` line and
-the page's text exactly as it was retrieved (page chrome and a cut-off last fragment included)::
-
-    =====PAGE=====
-    url: https://example.gov.cn/a.html
-    title: 某县司法局2022年工作总结
-    issuer: 某县司法局
-    locality: 某市某县
-    province: 四川省
-    level: county
-    year: 2022
-    doc_type: work_summary
-    query: 某县 2022 司法局 工作总结
-    -----
-    <text>
+A harvest file holds one or more pages, each a ``=====PAGE=====`` line, a header of ``key: value``
+lines (the page's facts, :class:`labels.manifest.PageFacts`, and the ``query`` that found it), a
+``-----`` line and the page's text exactly as it was retrieved (page chrome and a cut-off last
+fragment included). :data:`EXAMPLE` is a whole file of one page.
 
 Example:
     >>> page = parse_harvest_text(EXAMPLE, origin="x.txt")[0]
@@ -28,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labels.jsonl import DataError
-from labels.manifest import DOC_TYPES, LEVELS
+from labels.manifest import DOC_TYPES, LEVELS, PageFacts
 
 __all__ = ["PAGE_MARK", "PROVINCES", "HarvestedPage", "parse_harvest_file", "parse_harvest_text"]
 
@@ -59,18 +48,10 @@ query: 某县 2022 司法局 工作总结
 """
 
 
-@dataclass(frozen=True, slots=True)
-class HarvestedPage:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HarvestedPage(PageFacts):
     """One retrieved page with the facts its harvester read from it."""
 
-    url: str
-    title: str
-    issuer: str
-    locality: str
-    province: str
-    level: str
-    year: int
-    doc_type: str
     query: str
     text: str
     origin: str  # file:line of the page's header, for error messages and the ingest report

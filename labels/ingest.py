@@ -21,6 +21,7 @@ so a second ingest with more pages only adds.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -262,18 +263,11 @@ def ingest(
         row = ManifestRow.from_text(
             file="",
             text=page.text,
-            url=page.url,
-            title=page.title,
-            issuer=page.issuer,
-            locality=page.locality,
-            province=page.province,
-            level=page.level,
-            year=page.year,
-            doc_type=page.doc_type,
+            **page.facts(),
             retrieved=retrieved,
             truncated=True,
             source="stored public web page (opening excerpt)",
         )
-        result.selected.append(ManifestRow(**{**row.to_dict(), "file": name_file(next_index + offset, row.sha256)}))
+        result.selected.append(dataclasses.replace(row, file=name_file(next_index + offset, row.sha256)))
         result.selected_pages.append(page)
     return result

@@ -35,6 +35,7 @@ __all__ = [
     "LEVELS",
     "MANIFEST_NAME",
     "ManifestRow",
+    "PageFacts",
     "read_manifest",
     "write_manifest",
 ]
@@ -47,11 +48,11 @@ YEAR_RANGE = (1990, 2030)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-@dataclass(frozen=True, slots=True)
-class ManifestRow:
-    """The provenance of one seed document."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageFacts:
+    """What a page is: its address and title, the office that issued it, its place and level, the year it is
+    about and its type. A harvested page and a seed document's manifest row both carry these."""
 
-    file: str
     url: str
     title: str
     issuer: str
@@ -60,6 +61,17 @@ class ManifestRow:
     level: str
     year: int
     doc_type: str
+
+    def facts(self) -> dict[str, Any]:
+        """The facts alone, as a dict."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(PageFacts)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManifestRow(PageFacts):
+    """The provenance of one seed document: its page facts, its file and how it was obtained."""
+
+    file: str
     retrieved: str
     chars: int
     sha256: str
@@ -110,7 +122,9 @@ class ManifestRow:
         return cls(**{n: rec[n] for n in names})
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The row as the manifest stores it: ``file`` first, then the facts and the rest."""
+        data = dataclasses.asdict(self)
+        return {"file": data.pop("file"), **data}
 
     def check_file(self, folder: str | Path, *, path: str | Path = "<manifest>", line: int | None = None) -> None:
         """Fail unless ``folder/file`` exists and its bytes and length match ``sha256`` and ``chars``."""

@@ -22,6 +22,10 @@ from labels.unlabelled import write_unlabelled
 DEFAULT_SEEDS = "seeds"
 
 
+def _seeds_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seeds", default=DEFAULT_SEEDS, help="seeds folder (default: %(default)s)")
+
+
 def register(sub: Any) -> None:
     """Add ``policytag seeds`` to the top-level parser's subparsers."""
     sp = sub.add_parser(
@@ -40,7 +44,7 @@ def register(sub: Any) -> None:
         "documents already in the manifest stay.",
     )
     i.add_argument("harvest", nargs="+", metavar="HARVEST_FILE", help="harvest files (any number)")
-    i.add_argument("--seeds", default=DEFAULT_SEEDS, help="seeds folder (default: %(default)s)")
+    _seeds_option(i)
     i.add_argument(
         "--target-sentences", type=int, default=3200, help="new labellable sentences to select (default: %(default)s)"
     )
@@ -61,7 +65,7 @@ def register(sub: Any) -> None:
         "page; write MinHash signatures and sentence keys of them to seeds/excluded_fingerprints.json.",
     )
     f.add_argument("files", nargs="+", metavar="FILE")
-    f.add_argument("--seeds", default=DEFAULT_SEEDS, help="seeds folder (default: %(default)s)")
+    _seeds_option(f)
     f.set_defaults(func=cmd_fingerprints)
 
     c = ssub.add_parser(
@@ -70,13 +74,13 @@ def register(sub: Any) -> None:
         description="Fail if a document lacks a manifest row (or the reverse), a file differs from its row, or a "
         "document or unlabelled page matches the exclusion list or an excluded page's fingerprint.",
     )
-    c.add_argument("--seeds", default=DEFAULT_SEEDS, help="seeds folder (default: %(default)s)")
+    _seeds_option(c)
     c.set_defaults(func=cmd_check)
 
     r = ssub.add_parser(
         "readme", help="summarise the manifest in seeds/README.md", description="Render seeds/README.md."
     )
-    r.add_argument("--seeds", default=DEFAULT_SEEDS, help="seeds folder (default: %(default)s)")
+    _seeds_option(r)
     mode = r.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="rewrite seeds/README.md")
     mode.add_argument("--check", action="store_true", help="fail if seeds/README.md is stale")
@@ -113,14 +117,7 @@ def _unlabelled_rows(
     for p in result.kept:
         rows.append(
             {
-                "url": p.url,
-                "title": p.title,
-                "issuer": p.issuer,
-                "locality": p.locality,
-                "province": p.province,
-                "level": p.level,
-                "year": p.year,
-                "doc_type": p.doc_type,
+                **p.facts(),
                 "retrieved": retrieved,
                 "query": p.query,
                 "chars": len(p.text),

@@ -200,13 +200,17 @@ def cmd_adjudication_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _skip_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--skip", nargs="*", default=[], metavar="KEYS_JSON", help="keys.json of earlier exports to skip")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     e = sub.add_parser("export", help="write blind batches of the sentences no pass has labelled yet")
     e.add_argument("--batches", type=int, default=4)
     e.add_argument("--out", required=True)
-    e.add_argument("--skip", nargs="*", default=[], metavar="KEYS_JSON", help="keys.json of earlier exports to skip")
+    _skip_option(e)
     e.set_defaults(func=cmd_export)
     i = sub.add_parser("import", help="append one pass's answers to labels/passes/pass_X.jsonl")
     i.add_argument("--out", required=True)
@@ -221,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     ae = sub.add_parser("adjudication-export", help="write batches of the disagreements of the two passes")
     ae.add_argument("--batches", type=int, default=2)
     ae.add_argument("--out", required=True)
-    ae.add_argument("--skip", nargs="*", default=[], metavar="KEYS_JSON", help="keys.json of earlier exports to skip")
+    _skip_option(ae)
     ae.set_defaults(func=cmd_adjudication_export)
     ai = sub.add_parser("adjudication-import", help="append adjudications to labels/passes/adjudication.jsonl")
     ai.add_argument("--out", required=True)

@@ -45,7 +45,11 @@ _IMPORT_CHUNK = 500
 
 
 def read_sentences(path: str | Path) -> list[dict[str, Any]]:
-    """Sentence records ``{"id", "text", "doc", "index"}``; a missing or mistyped field names file, line and field."""
+    """Sentence records ``{"id", "text", "doc", "index"}``; a missing or mistyped field names file, line and field.
+
+    Sentences that are never labelled (a cut-off ``fragment``, a ``duplicate_of`` another sentence; see
+    :mod:`labels.corpus`) are left out: they would only be annotators' work for nothing.
+    """
     out: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for line, rec in iter_jsonl(path):
@@ -58,6 +62,8 @@ def read_sentences(path: str | Path) -> list[dict[str, Any]]:
         if rec["id"] in seen:
             raise DataError(path, line, f"sentence {rec['id']} already on line {seen[rec['id']]}", field="id")
         seen[rec["id"]] = line
+        if rec.get("fragment") or "duplicate_of" in rec:
+            continue
         out.append({"id": rec["id"], "text": rec["text"], "doc": rec["doc"], "index": rec["index"]})
     return out
 

@@ -284,3 +284,14 @@ def test_connection_settings_and_redaction(monkeypatch: pytest.MonkeyPatch) -> N
     assert resolve_connection("http://other", "k2") == ("http://other", "k2")
     assert "secret" not in str(e.value)
     assert redact("Token secret-key rejected", "secret-key") == "Token *** rejected"
+
+
+def test_read_sentences_leaves_out_what_is_never_labelled(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    rows = [
+        {"id": "d:1", "text": "甲。", "doc": "d", "index": 0, "copies": 1},
+        {"id": "e:1", "text": "甲。", "doc": "e", "index": 0, "duplicate_of": "d:1"},
+        {"id": "e:2", "text": "推进社区矫", "doc": "e", "index": 1, "fragment": True},
+    ]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert [r["id"] for r in read_sentences(path)] == ["d:1"]
