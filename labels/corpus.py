@@ -42,6 +42,7 @@ __all__ = [
     "build_corpus",
     "cut_fragment",
     "document_paths",
+    "is_labellable",
     "labellable",
     "sentence_id",
     "sentence_records",
@@ -81,9 +82,14 @@ def cut_fragment(last_text: str) -> bool:
     return not _TERMINAL.search(last_text)
 
 
+def is_labellable(record: dict[str, Any]) -> bool:
+    """Whether a sentence record takes labels: it is neither a cut-off fragment nor a later copy of another."""
+    return not record.get("fragment") and "duplicate_of" not in record
+
+
 def labellable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records that take labels: neither a cut-off fragment nor a later copy of another sentence."""
-    return [r for r in records if not r.get("fragment") and "duplicate_of" not in r]
+    """The records that take labels (:func:`is_labellable`)."""
+    return [r for r in records if is_labellable(r)]
 
 
 def _mark(records: list[dict[str, Any]], truncated: set[str]) -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "leave_one_document_out",
     "load_dataset_dict",
     "locality_folds",
+    "locality_of",
     "read_labelled",
     "to_dataset",
 ]

@@ -31,7 +31,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ __all__ = [
     "load_excluded",
     "normalise_url",
     "office_place",
+    "page_exclusion",
 ]
 
 FINGERPRINT_JACCARD = 0.3
@@ -189,3 +190,14 @@ def fingerprint_pages(pages: Sequence[tuple[str, str, str]]) -> Fingerprints:
             for row_url, found, text in pages
         ]
     )
+
+
+def page_exclusion(
+    sources: Sequence[ExcludedSource], fingerprints: Fingerprints, facts: Mapping[str, Any], text: str
+) -> str | None:
+    """Why a page with these facts (``url``, ``locality``, ``level``, ``year``) and text stays out, or ``None``:
+    the listed URL or office-year first, then the fingerprints of the listed pages' stored copies."""
+    reason = exclusion_reason(
+        sources, url=facts["url"], locality=facts["locality"], level=facts["level"], year=int(facts["year"])
+    )
+    return reason or fingerprints.match(text)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from labels.corpus import cut_fragment
 from labels.dedup import near_duplicate_groups, normalise, sentence_key
-from labels.exclusions import ExcludedSource, Fingerprints, exclusion_reason, normalise_url
+from labels.exclusions import ExcludedSource, Fingerprints, normalise_url, page_exclusion
 from labels.harvest import HarvestedPage
 from labels.manifest import ManifestRow
 from labels.splitter import split_sentences
@@ -120,8 +120,7 @@ def _filter(
 ) -> list[HarvestedPage]:
     out = []
     for p in pages:
-        reason = exclusion_reason(excluded, url=p.url, locality=p.locality, level=p.level, year=p.year)
-        reason = reason or fingerprints.match(p.text)
+        reason = page_exclusion(excluded, fingerprints, p.facts(), p.text)
         if reason:
             result.rejected.append(Rejected(p.url, p.origin, f"excluded: {reason}"))
         elif len(normalise(p.text)) < MIN_CHARS:

@@ -34,18 +34,27 @@ __all__ = [
     "DOC_TYPES",
     "LEVELS",
     "MANIFEST_NAME",
+    "ORIGINAL_SOURCE",
     "ManifestRow",
     "PageFacts",
     "read_manifest",
+    "text_digest",
     "write_manifest",
 ]
 
 MANIFEST_NAME = "manifest.jsonl"
 LEVELS = ("province", "city", "county")
+# The ``source`` of the five reports the project started from (copies of ``shared/seeds``).
+ORIGINAL_SOURCE = "shared seeds"
 DOC_TYPES = ("annual_report", "work_summary", "plan", "news", "other")
 # The kit's corpus is about 2014 onwards; anything outside this range is a typo, not a finding.
 YEAR_RANGE = (1990, 2030)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def text_digest(text: str) -> dict[str, Any]:
+    """``chars`` and ``sha256`` (of the UTF-8 bytes) of a document's text, as the manifest records them."""
+    return {"chars": len(text), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,8 +95,7 @@ class ManifestRow(PageFacts):
     @classmethod
     def from_text(cls, *, file: str, text: str, **fields: Any) -> ManifestRow:
         """A row for a document whose UTF-8 ``text`` is written to ``file``; ``chars``/``sha256`` are derived."""
-        data = text.encode("utf-8")
-        return cls(file=file, chars=len(text), sha256=hashlib.sha256(data).hexdigest(), **fields)
+        return cls(file=file, **text_digest(text), **fields)
 
     @classmethod
     def from_dict(cls, rec: dict[str, Any], *, path: str | Path = "<manifest>", line: int | None = None) -> ManifestRow:

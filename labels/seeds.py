@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from labels.corpus import document_paths
-from labels.exclusions import ExcludedSource, Fingerprints, exclusion_reason, load_excluded
-from labels.manifest import MANIFEST_NAME, ManifestRow, read_manifest
+from labels.exclusions import ExcludedSource, Fingerprints, load_excluded, page_exclusion
+from labels.manifest import MANIFEST_NAME, ORIGINAL_SOURCE, ManifestRow, read_manifest
+from labels.unlabelled import UNLABELLED_FILE
 
 __all__ = ["EXCLUDED_CSV", "FINGERPRINTS", "SeedsFolder", "check_seeds", "render_readme"]
 
 EXCLUDED_CSV = "excluded_sources.csv"
 FINGERPRINTS = "excluded_fingerprints.json"
-ORIGINAL_SOURCE = "shared seeds"
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class SeedsFolder:
 
     @property
     def unlabelled(self) -> Path:
-        return self.root / "unlabelled" / "pages.parquet"
+        return self.root / UNLABELLED_FILE
 
     @property
     def ingest_report(self) -> Path:
@@ -66,10 +66,7 @@ class SeedsFolder:
 def _page_problem(
     what: str, facts: dict[str, Any], text: str, excluded: Sequence[ExcludedSource], fingerprints: Fingerprints
 ) -> str | None:
-    reason = exclusion_reason(
-        excluded, url=facts["url"], locality=facts["locality"], level=facts["level"], year=int(facts["year"])
-    )
-    reason = reason or fingerprints.match(text)
+    reason = page_exclusion(excluded, fingerprints, facts, text)
     return f"{what}: {reason}" if reason else None
 
 

@@ -15,9 +15,9 @@ from labels.exclusions import fingerprint_pages
 from labels.harvest import HarvestedPage, parse_harvest_file
 from labels.ingest import IngestResult, ingest
 from labels.jsonl import DataError, atomic_write_text, read_jsonl
-from labels.manifest import ManifestRow, read_manifest, write_manifest
+from labels.manifest import ORIGINAL_SOURCE, ManifestRow, read_manifest, text_digest, write_manifest
 from labels.seeds import SeedsFolder, check_seeds, render_readme
-from labels.unlabelled import write_unlabelled
+from labels.unlabelled import read_unlabelled_rows, write_unlabelled
 
 DEFAULT_SEEDS = "seeds"
 
@@ -100,8 +100,6 @@ def _read_pages(paths: list[str]) -> tuple[list[HarvestedPage], list[str]]:
 def _unlabelled_rows(
     folder: SeedsFolder, result: IngestResult, manifest: list[ManifestRow], retrieved: str
 ) -> list[dict[str, Any]]:
-    import hashlib
-
     file_of = {r.url: r.file for r in manifest if r.url}
     rows = [
         {
@@ -112,7 +110,7 @@ def _unlabelled_rows(
             "text": (folder.root / r.file).read_text(encoding="utf-8"),
         }
         for r in manifest
-        if r.source == "shared seeds"
+        if r.source == ORIGINAL_SOURCE
     ]
     for p in result.kept:
         rows.append(
@@ -120,8 +118,7 @@ def _unlabelled_rows(
                 **p.facts(),
                 "retrieved": retrieved,
                 "query": p.query,
-                "chars": len(p.text),
-                "sha256": hashlib.sha256(p.text.encode("utf-8")).hexdigest(),
+                **text_digest(p.text),
                 "seed_file": file_of.get(p.url, ""),
                 "duplicate_urls": result.duplicates_of.get(p.url, []),
                 "text": p.text,
@@ -194,17 +191,9 @@ def cmd_fingerprints(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unlabelled(folder: SeedsFolder) -> list[dict[str, Any]]:
-    if not folder.unlabelled.is_file():
-        return []
-    import pyarrow.parquet as pq
-
-    return pq.read_table(folder.unlabelled).to_pylist()
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     folder = SeedsFolder(Path(args.seeds))
-    unlabelled = _unlabelled(folder)
+    unlabelled = read_unlabelled_rows(folder.unlabelled)
     problems = check_seeds(folder, unlabelled=unlabelled)
     for p in problems:
         print(p, file=sys.stderr)
@@ -223,7 +212,7 @@ def cmd_readme(args: argparse.Namespace) -> int:
     folder = SeedsFolder(Path(args.seeds))
     rows = read_manifest(folder.manifest)
     per_doc = Counter(r["doc"] for r in build_corpus(folder.root))
-    text = render_readme(rows, per_doc, _unlabelled(folder))
+    text = render_readme(rows, per_doc, read_unlabelled_rows(folder.unlabelled))
     readme = folder.root / "README.md"
     if args.check:
         if not readme.is_file() or readme.read_text(encoding="utf-8") != text:

@@ -20,7 +20,7 @@ from typing import Any
 
 from labels.agreement import exact_match, per_label_cohen
 from labels.gold import Passes
-from labels.manifest import ManifestRow
+from labels.manifest import ORIGINAL_SOURCE, ManifestRow
 from labels.taxonomy import Taxonomy
 
 __all__ = [
@@ -111,7 +111,7 @@ def compute_stats(
         pass_counts={label: (sum(label in x for x in a), sum(label in y for y in b)) for label in taxonomy.ids},
         n_documents=len(doc_counts),
         n_new_documents=sum(
-            1 for d in doc_counts if documents is not None and d in documents and documents[d].source != "shared seeds"
+            1 for d in doc_counts if documents is not None and d in documents and documents[d].source != ORIGINAL_SOURCE
         ),
         n_localities=len({(g.get("province"), g.get("locality")) for g in gold if g.get("locality")}),
         n_provinces=len({g["province"] for g in gold if g.get("province")}),

@@ -24,9 +24,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import datasets
 
-__all__ = ["COLUMNS", "UNLABELLED_PATH", "load_unlabelled", "write_unlabelled"]
+__all__ = [
+    "COLUMNS",
+    "UNLABELLED_FILE",
+    "UNLABELLED_PATH",
+    "load_unlabelled",
+    "read_unlabelled_rows",
+    "write_unlabelled",
+]
 
-UNLABELLED_PATH = Path("seeds") / "unlabelled" / "pages.parquet"
+# Where the corpus lives inside a seeds folder, and so in the project.
+UNLABELLED_FILE = Path("unlabelled") / "pages.parquet"
+UNLABELLED_PATH = Path("seeds") / UNLABELLED_FILE
 COLUMNS = (
     "url",
     "title",
@@ -87,3 +96,11 @@ def load_unlabelled(path: str | Path = UNLABELLED_PATH) -> datasets.Dataset:
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no unlabelled corpus (build it with `policytag seeds ingest`)")
     return datasets.Dataset.from_parquet(str(p))
+
+
+def read_unlabelled_rows(path: str | Path = UNLABELLED_PATH) -> list[dict[str, Any]]:
+    """The corpus's rows as plain dicts (for checks and summaries); ``[]`` when there is no corpus yet."""
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    return pq.read_table(p).to_pylist() if p.is_file() else []

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from labels.corpus import is_labellable
 from labels.jsonl import DataError, iter_jsonl
 from labels.labelstudio.client import Client, LabelStudioError, ProjectInfo, find_project, list_tasks
 from labels.labelstudio.config import CHOICES_NAME, TEXT_NAME, check_label_config, label_config
@@ -62,7 +63,7 @@ def read_sentences(path: str | Path) -> list[dict[str, Any]]:
         if rec["id"] in seen:
             raise DataError(path, line, f"sentence {rec['id']} already on line {seen[rec['id']]}", field="id")
         seen[rec["id"]] = line
-        if rec.get("fragment") or "duplicate_of" in rec:
+        if not is_labellable(rec):
             continue
         out.append({"id": rec["id"], "text": rec["text"], "doc": rec["doc"], "index": rec["index"]})
     return out

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from labels.corpus import build_corpus, document_paths
-from labels.manifest import read_manifest
+from labels.manifest import ORIGINAL_SOURCE, read_manifest
 from labels.seeds import SeedsFolder, render_readme
-from labels.seeds_cli import _unlabelled
+from labels.unlabelled import read_unlabelled_rows
 from tests.conftest import SHARED
 
 
@@ -19,7 +19,7 @@ def test_the_original_seeds_are_byte_copies_of_the_shared_reports(root: Path) ->
     for name in shared:
         assert (root / "seeds" / name).read_bytes() == (SHARED / "seeds" / name).read_bytes()
     sources = {r.file: r.source for r in read_manifest(root / "seeds" / "manifest.jsonl")}
-    assert {f for f, s in sources.items() if s == "shared seeds"} == set(shared)
+    assert {f for f, s in sources.items() if s == ORIGINAL_SOURCE} == set(shared)
 
 
 def test_every_document_has_a_manifest_row_and_the_reverse(root: Path) -> None:
@@ -32,5 +32,5 @@ def test_every_document_has_a_manifest_row_and_the_reverse(root: Path) -> None:
 def test_the_seeds_readme_is_generated_from_the_manifest(root: Path) -> None:
     folder = SeedsFolder(root / "seeds")
     per_doc = Counter(r["doc"] for r in build_corpus(folder.root))
-    expected = render_readme(read_manifest(folder.manifest), per_doc, _unlabelled(folder))
+    expected = render_readme(read_manifest(folder.manifest), per_doc, read_unlabelled_rows(folder.unlabelled))
     assert (root / "seeds" / "README.md").read_text(encoding="utf-8") == expected
