@@ -35,7 +35,7 @@ demo: corpus
 	@echo "== tagging $(DEMO_DOC)"
 	$(BIN)/policytag predict --model models/demo $(DEMO_DOC) --pretty
 	@echo "== the same document through the HTTP API (a server on 127.0.0.1, stopped afterwards)"
-	$(BIN)/python -m serving.demo --model models/demo $(DEMO_DOC)
+	$(BIN)/python -m policytag.serving.demo --model models/demo $(DEMO_DOC)
 	@echo "== demo done: models/demo is the model folder (model card: models/demo/README.md)"
 
 lint: install
@@ -46,7 +46,7 @@ lint: install
 # Label Studio 1.23.2 lives in its own venv (.venv-ls): it pins its SDK and many Django packages exactly.
 # A failed install does not stop `make test`: the real-server tests then skip with a loud message.
 labelstudio-install: install
-	@$(BIN)/python -m labels.labelstudio.server install || { \
+	@$(BIN)/python -m policytag.labels.labelstudio.server install || { \
 	  echo '!!!!!!!! Label Studio could not be installed into .venv-ls: its real-server tests will be SKIPPED !!!!!!!!'; }
 
 # A local Label Studio on 127.0.0.1 (data in labelstudio-data/); prints URL, user and token; Ctrl-C stops it.

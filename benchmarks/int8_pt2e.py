@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from benchmarks.serve_bench import build_bench_model, machine, seed_sentences
-    from training.bert_predictor import BertPredictor
-    from training.precision import PRECISIONS, unavailable_reason
-    from training.predictor import load_predictor
+    from policytag.training.bert_predictor import BertPredictor
+    from policytag.training.precision import PRECISIONS, unavailable_reason
+    from policytag.training.predictor import load_predictor
 
     texts = seed_sentences(None)
     with tempfile.TemporaryDirectory(prefix="policytag-pt2e-") as work:

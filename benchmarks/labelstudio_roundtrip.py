@@ -27,12 +27,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from labels.jsonl import read_jsonl, write_jsonl
-from labels.labelstudio import server as ls_server
-from labels.labelstudio.client import connect, list_tasks
-from labels.labelstudio.push import choices_result, push, read_sentences
-from labels.taxonomy import load_taxonomy
 from policytag.cli import main as policytag_main
+from policytag.core.jsonl import read_jsonl, write_jsonl
+from policytag.core.taxonomy import load_taxonomy
+from policytag.labels.labelstudio import server as ls_server
+from policytag.labels.labelstudio.client import connect, list_tasks
+from policytag.labels.labelstudio.push import choices_result, push, read_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "roundtrip-benchmark"
@@ -63,7 +63,7 @@ def run(n: int = 1000, annotate: int = 200, *, model: str | None = None, work: P
     taxonomy = load_taxonomy()
     predictor = None
     if model:
-        from training.predictor import load_predictor
+        from policytag.training.predictor import load_predictor
 
         predictor = load_predictor(model)
     timings: dict[str, float] = {}

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    from training.precision import PRECISIONS, convert, unavailable_reason
+    from policytag.training.precision import PRECISIONS, convert, unavailable_reason
 
     torch.manual_seed(0)
     torch.set_num_threads(2)

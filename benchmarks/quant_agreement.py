@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from training.precision_names import PRECISIONS
+from policytag.training.precision_names import PRECISIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,10 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="also store the result as the folder's precision_guard.json")
     args = ap.parse_args(argv)
 
-    from labels.dataset import read_labelled
-    from training.bert_predictor import BertPredictor
-    from training.precision_guard import measure_guard, write_guard
-    from training.predictor import load_predictor
+    from policytag.labels.dataset import read_labelled
+    from policytag.training.bert_predictor import BertPredictor
+    from policytag.training.precision_guard import measure_guard, write_guard
+    from policytag.training.predictor import load_predictor
 
     predictor = load_predictor(args.model, precision="fp32", device="cpu")
     if not isinstance(predictor, BertPredictor):

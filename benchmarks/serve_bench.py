@@ -60,7 +60,7 @@ PER_REQUEST = 16
 
 
 def seed_sentences(n: int | None) -> list[str]:
-    from labels.jsonl import read_jsonl
+    from policytag.core.jsonl import read_jsonl
 
     texts = [r["text"] for r in read_jsonl(SENTENCES)]
     return texts[:n] if n else texts
@@ -83,13 +83,13 @@ def build_bench_model(folder: Path, texts: list[str]) -> None:
     """A complete kit model folder of the scratch-base shape with random weights (seed 0)."""
     import torch
 
-    from labels.taxonomy import load_taxonomy
-    from training.base_model import resolve_base
-    from training.bert import build_model
-    from training.config import TrainConfig
-    from training.model_folder import atomic_folder, write_json
-    from training.precision_guard import GUARD_FILE
-    from training.precision_names import PRECISIONS
+    from policytag.core.taxonomy import load_taxonomy
+    from policytag.training.base_model import resolve_base
+    from policytag.training.bert import build_model
+    from policytag.training.config import TrainConfig
+    from policytag.training.model_folder import atomic_folder, write_json
+    from policytag.training.precision_guard import GUARD_FILE
+    from policytag.training.precision_names import PRECISIONS
 
     torch.manual_seed(0)
     tax = load_taxonomy()
@@ -150,7 +150,7 @@ def worker_naive(model: str, texts: list[str]) -> dict[str, Any]:
 
 
 def worker_predictor(model: str, texts: list[str], precision: str, call_size: int, rounds: int) -> dict[str, Any]:
-    from training.predictor import load_predictor
+    from policytag.training.predictor import load_predictor
 
     t0 = time.perf_counter()
     predictor = load_predictor(model, precision=precision)
@@ -210,7 +210,7 @@ def worker_ceiling(mean_tokens: float, repeats: int) -> dict[str, Any]:
     import torch
     from torch import nn
 
-    from training.precision import int8_engine, quantize_linears, unavailable_reason
+    from policytag.training.precision import int8_engine, quantize_linears, unavailable_reason
 
     hidden, inner, layers, batch = 768, 3072, 12, 32
     tokens = round(batch * mean_tokens)
@@ -428,7 +428,7 @@ def serve(model: str, texts: list[str], precision: str, *, rounds: int) -> dict[
 def machine() -> dict[str, Any]:
     import torch
 
-    from training.precision import cpu_flags
+    from policytag.training.precision import cpu_flags
 
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16")
     lines = Path("/proc/cpuinfo").read_text().splitlines()

@@ -1,6 +1,6 @@
 """Training throughput (samples/s) of scratch BERTs of each shape on this machine, as JSON.
 
-Runs the kit's own Trainer set-up (``training.bert.build_trainer``) on the gold sentences for a
+Runs the kit's own Trainer set-up (``policytag.training.bert.build_trainer``) on the gold sentences for a
 fixed number of optimisation steps, without evaluation or checkpoints, and reports samples/s
 (the Trainer's figure over the timed steps, after warm-up steps) and each shape's ratio to
 ``scratch-tiny`` measured in the same run.
@@ -21,11 +21,11 @@ from pathlib import Path
 import torch
 from transformers import PrinterCallback
 
-from labels.dataset import document_split, read_labelled
-from labels.taxonomy import load_taxonomy
-from training.base_model import resolve_base
-from training.bert import build_trainer
-from training.config import TrainConfig
+from policytag.core.taxonomy import load_taxonomy
+from policytag.labels.dataset import document_split, read_labelled
+from policytag.training.base_model import resolve_base
+from policytag.training.bert import build_trainer
+from policytag.training.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,7 @@
 """Seed documents → sentence records with provenance.
 
 Each record is ``{"id", "doc", "index", "start", "end", "text"}``: ``doc`` is the file stem,
-``start``/``end`` are character offsets into the document text (see :mod:`labels.documents`)
+``start``/``end`` are character offsets into the document text (see :mod:`policytag.labels.documents`)
 and ``id`` is ``<doc>:<first 10 hex of sha1(text)>``, so it survives re-splitting elsewhere in
 the document; the second and later copies of a sentence inside one document get ``-2``, ``-3``.
 
@@ -10,11 +10,11 @@ the document; the second and later copies of a sentence inside one document get 
 * ``"fragment": true`` on the cut-off last piece of a document that the folder's manifest calls
   ``truncated`` (the opening of a longer page) when it does not end a sentence: not labelled;
 * ``"duplicate_of": ID`` on every later copy of a sentence (compared normalised, see
-  :func:`labels.dedup.sentence_key`), and ``"copies": N`` on the first: boilerplate that recurs
+  :func:`policytag.labels.dedup.sentence_key`), and ``"copies": N`` on the first: boilerplate that recurs
   across reports is labelled once, so that no cross-validation fold has it on both sides.
 
 Example:
-    >>> from labels.documents import Document
+    >>> from policytag.labels.documents import Document
     >>> [r["id"] for r in sentence_records(Document(doc="d", text="好。好。", encoding="utf-8"))]
     ['d:7aa52d9b6f', 'd:7aa52d9b6f-2']
     >>> labellable([{"id": "a"}, {"id": "b", "fragment": True}, {"id": "c", "duplicate_of": "a"}])
@@ -31,8 +31,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from labels.documents import Document, DocumentError, read_document
-from labels.splitter import split_sentences
+from policytag.core.splitter import split_sentences
+from policytag.labels.documents import Document, DocumentError, read_document
 
 # A corpus folder holds reports as text or saved web pages; Markdown there is documentation (README.md).
 CORPUS_SUFFIXES = (".txt", ".html", ".htm")
@@ -93,7 +93,7 @@ def labellable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _mark(records: list[dict[str, Any]], truncated: set[str]) -> None:
-    from labels.dedup import sentence_key  # needs the character table; only corpus building marks
+    from policytag.labels.dedup import sentence_key  # needs the character table; only corpus building marks
 
     last: dict[str, dict[str, Any]] = {}
     for r in records:
@@ -138,7 +138,7 @@ def build_corpus(folder: str | Path, *, progress: bool = False) -> list[dict[str
 
 
 def _truncated_docs(folder: Path) -> set[str]:
-    from labels.manifest import MANIFEST_NAME, read_manifest
+    from policytag.labels.manifest import MANIFEST_NAME, read_manifest
 
     manifest = folder / MANIFEST_NAME
     return {row.doc for row in read_manifest(manifest) if row.truncated} if manifest.is_file() else set()

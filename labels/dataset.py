@@ -12,7 +12,7 @@
   ``locality`` are grouped by document.
 
 Example:
-    >>> from labels.taxonomy import load_taxonomy
+    >>> from policytag.core.taxonomy import load_taxonomy
     >>> tax = load_taxonomy()
     >>> recs = [{"id": f"{d}:{i}", "doc": d, "text": "调解", "labels": ["mediation"]} for d in "abc" for i in range(2)]
     >>> split = document_split(recs, tax, test_docs=["c"], validation_docs=1)
@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labels.jsonl import DataError, iter_jsonl
-from labels.taxonomy import Taxonomy, check_record_labels
+from policytag.core.jsonl import DataError, iter_jsonl
+from policytag.core.paths import find_input
+from policytag.core.taxonomy import Taxonomy, check_record_labels
 
 if TYPE_CHECKING:
     import datasets
@@ -69,7 +70,7 @@ def read_labelled(path: str | Path, taxonomy: Taxonomy, *, require_doc: bool = F
 
     Lines without ``doc`` are given the file stem as their document (or fail with ``require_doc``).
     """
-    p = Path(path)
+    p = find_input(path)
     records = []
     for line, rec in iter_jsonl(p):
         text = rec.get("text")

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labels.dedup import jaccard, minhash, normalise, sentence_key
-from labels.jsonl import DataError, atomic_write_text
-from labels.splitter import split_sentences
+from policytag.core.jsonl import DataError, atomic_write_text
+from policytag.core.splitter import split_sentences
+from policytag.labels.dedup import jaccard, minhash, normalise, sentence_key
 
 __all__ = [
     "FINGERPRINT_JACCARD",

@@ -6,7 +6,7 @@ for each sentence the passes disagree on, and for the few agreed sentences that 
 against the rules. The gold record of a sentence is the adjudicated label set where there is one,
 else the agreed one; ``"hard": true`` marks every sentence on which the passes disagreed.
 
-Only the sentences that take labels are in the gold set (:func:`labels.corpus.labellable`: not a
+Only the sentences that take labels are in the gold set (:func:`policytag.labels.corpus.labellable`: not a
 cut-off fragment, not a later copy of another sentence); a first copy carries ``"copies"``, the
 number of its other occurrences. With the seeds' manifest, each record also carries its
 document's ``locality`` and ``province``, so that evaluation can group by locality.
@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labels.corpus import labellable
-from labels.jsonl import DataError, iter_jsonl
-from labels.manifest import ManifestRow
-from labels.taxonomy import Taxonomy, check_record_labels
+from policytag.core.jsonl import DataError, iter_jsonl
+from policytag.core.taxonomy import Taxonomy, check_record_labels
+from policytag.labels.corpus import labellable
+from policytag.labels.manifest import ManifestRow
 
-__all__ = ["LABELS_DIR", "Passes", "build_gold", "read_passes"]
+__all__ = ["Passes", "build_gold", "read_passes"]
 
-LABELS_DIR = Path(__file__).parent
 ADJUDICATOR = "adjudicator"
 
 

@@ -1,7 +1,7 @@
 """Harvested pages: the files a harvest writes, and how they are read.
 
 A harvest file holds one or more pages, each a ``=====PAGE=====`` line, a header of ``key: value``
-lines (the page's facts, :class:`labels.manifest.PageFacts`, and the ``query`` that found it), a
+lines (the page's facts, :class:`policytag.labels.manifest.PageFacts`, and the ``query`` that found it), a
 ``-----`` line and the page's text exactly as it was retrieved (page chrome and a cut-off last
 fragment included). :data:`EXAMPLE` is a whole file of one page.
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from labels.jsonl import DataError
-from labels.manifest import DOC_TYPES, LEVELS, PageFacts
+from policytag.core.jsonl import DataError
+from policytag.labels.manifest import DOC_TYPES, LEVELS, PageFacts
 
 __all__ = ["PAGE_MARK", "PROVINCES", "HarvestedPage", "parse_harvest_file", "parse_harvest_text"]
 

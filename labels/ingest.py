@@ -2,10 +2,10 @@
 
 :func:`ingest` runs the steps in order, each one reported:
 
-1. **exclusions** (:mod:`labels.exclusions`): a listed URL, a listed office within a year, or the
+1. **exclusions** (:mod:`policytag.labels.exclusions`): a listed URL, a listed office within a year, or the
    fingerprint of a listed page's stored copy; such a page is dropped before anything is written;
 2. **stubs**: fewer than :data:`MIN_CHARS` letters and digits;
-3. **duplicates** (:mod:`labels.dedup`): the same URL, or a near-duplicate text (MinHash, Jaccard ≥
+3. **duplicates** (:mod:`policytag.labels.dedup`): the same URL, or a near-duplicate text (MinHash, Jaccard ≥
    0.5) of a seed or of a page kept earlier; government (``.gov.cn``) copies are preferred;
 4. **selection** of the documents to label, for diversity and for the categories the gold set is
    short of: localities take turns, at most ``per_locality`` documents each, and within a round the
@@ -14,7 +14,7 @@
    weighted up while they are under :data:`REPORT_SHARE` of the documents, until
    ``target_sentences`` new labellable sentences are chosen.
 
-Every kept page goes to the unlabelled corpus (:mod:`labels.unlabelled`); the selected ones are
+Every kept page goes to the unlabelled corpus (:mod:`policytag.labels.unlabelled`); the selected ones are
 also written to ``seeds/`` with a manifest row. Documents already in the manifest stay selected,
 so a second ingest with more pages only adds.
 """
@@ -27,12 +27,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from labels.corpus import cut_fragment
-from labels.dedup import near_duplicate_groups, normalise, sentence_key
-from labels.exclusions import ExcludedSource, Fingerprints, normalise_url, page_exclusion
-from labels.harvest import HarvestedPage
-from labels.manifest import ManifestRow
-from labels.splitter import split_sentences
+from policytag.core.splitter import split_sentences
+from policytag.labels.corpus import cut_fragment
+from policytag.labels.dedup import near_duplicate_groups, normalise, sentence_key
+from policytag.labels.exclusions import ExcludedSource, Fingerprints, normalise_url, page_exclusion
+from policytag.labels.harvest import HarvestedPage
+from policytag.labels.manifest import ManifestRow
 
 __all__ = ["MIN_CHARS", "IngestResult", "Rejected", "deficit_score", "ingest", "labellable_keys", "topic_hits"]
 

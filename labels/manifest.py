@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labels.jsonl import DataError, atomic_write_text, iter_jsonl
+from policytag.core.jsonl import DataError, atomic_write_text, iter_jsonl
 
 __all__ = [
     "DOC_TYPES",

@@ -2,7 +2,7 @@
 
 * :func:`check_seeds` lists every problem: a document without a manifest row or a row without its
   file, a file whose bytes differ from its row, and any document or unlabelled page that the
-  exclusion rules (:mod:`labels.exclusions`) keep out of the project.
+  exclusion rules (:mod:`policytag.labels.exclusions`) keep out of the project.
 * :func:`render_readme` writes ``seeds/README.md`` from the manifest, the sentence records and the
   unlabelled corpus: counts by province, year, type and level, and the diversity goals.
 """
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labels.corpus import document_paths
-from labels.exclusions import ExcludedSource, Fingerprints, load_excluded, page_exclusion
-from labels.manifest import MANIFEST_NAME, ORIGINAL_SOURCE, ManifestRow, read_manifest
-from labels.unlabelled import UNLABELLED_FILE
+from policytag.labels.corpus import document_paths
+from policytag.labels.exclusions import ExcludedSource, Fingerprints, load_excluded, page_exclusion
+from policytag.labels.manifest import MANIFEST_NAME, ORIGINAL_SOURCE, ManifestRow, read_manifest
+from policytag.labels.unlabelled import UNLABELLED_FILE
 
 __all__ = ["EXCLUDED_CSV", "FINGERPRINTS", "SeedsFolder", "check_seeds", "render_readme"]
 

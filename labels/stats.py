@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labels.agreement import exact_match, per_label_cohen
-from labels.gold import Passes
-from labels.manifest import ORIGINAL_SOURCE, ManifestRow
-from labels.taxonomy import Taxonomy
+from policytag.core.taxonomy import Taxonomy
+from policytag.labels.agreement import exact_match, per_label_cohen
+from policytag.labels.gold import Passes
+from policytag.labels.manifest import ORIGINAL_SOURCE, ManifestRow
 
 __all__ = [
     "BEGIN",

@@ -21,13 +21,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from policytag.core.paths import unlabelled_file
+
 if TYPE_CHECKING:
     import datasets
 
 __all__ = [
     "COLUMNS",
     "UNLABELLED_FILE",
-    "UNLABELLED_PATH",
     "load_unlabelled",
     "read_unlabelled_rows",
     "write_unlabelled",
@@ -35,7 +36,6 @@ __all__ = [
 
 # Where the corpus lives inside a seeds folder, and so in the project.
 UNLABELLED_FILE = Path("unlabelled") / "pages.parquet"
-UNLABELLED_PATH = Path("seeds") / UNLABELLED_FILE
 COLUMNS = (
     "url",
     "title",
@@ -88,19 +88,19 @@ def write_unlabelled(path: str | Path, rows: Sequence[dict[str, Any]]) -> None:
         raise
 
 
-def load_unlabelled(path: str | Path = UNLABELLED_PATH) -> datasets.Dataset:
+def load_unlabelled(path: str | Path | None = None) -> datasets.Dataset:
     """The unlabelled corpus as a ``datasets.Dataset``."""
     import datasets
 
-    p = Path(path)
+    p = Path(path) if path is not None else unlabelled_file()
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no unlabelled corpus (build it with `policytag seeds ingest`)")
     return datasets.Dataset.from_parquet(str(p))
 
 
-def read_unlabelled_rows(path: str | Path = UNLABELLED_PATH) -> list[dict[str, Any]]:
+def read_unlabelled_rows(path: str | Path | None = None) -> list[dict[str, Any]]:
     """The corpus's rows as plain dicts (for checks and summaries); ``[]`` when there is no corpus yet."""
     import pyarrow.parquet as pq
 
-    p = Path(path)
+    p = Path(path) if path is not None else unlabelled_file()
     return pq.read_table(p).to_pylist() if p.is_file() else []

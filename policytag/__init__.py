@@ -1,8 +1,11 @@
 """policytag: tag Chinese rule-of-law report sentences by policy category.
 
-The kit's packages: :mod:`labels` (corpus, taxonomy, gold set, datasets), :mod:`training`
-(fine-tuning and evaluation) and :mod:`serving` (the HTTP API). This package holds the
-``policytag`` command line.
+One import namespace, in layers (see docs/architecture.md): :mod:`policytag.cli` (the ``policytag``
+command) on top, then :mod:`policytag.serving` (the HTTP API), :mod:`policytag.training`
+(fine-tuning, evaluation, model folders), :mod:`policytag.labels` (corpus, gold set, Label Studio)
+and :mod:`policytag.core` (taxonomy, sentence splitting, JSON IO, paths).
 """
 
-__version__ = "0.1.0"
+from policytag.core.version import __version__
+
+__all__ = ["__version__"]

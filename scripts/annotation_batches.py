@@ -27,9 +27,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labels.corpus import labellable  # noqa: E402
-from labels.jsonl import DataError, iter_jsonl, read_jsonl, write_jsonl  # noqa: E402
-from labels.taxonomy import check_record_labels, load_taxonomy  # noqa: E402
+from policytag.core.jsonl import DataError, iter_jsonl, read_jsonl, write_jsonl  # noqa: E402
+from policytag.core.taxonomy import check_record_labels, load_taxonomy  # noqa: E402
+from policytag.labels.corpus import labellable  # noqa: E402
 
 PASSES = ROOT / "labels" / "passes"
 SENTENCES = ROOT / "labels" / "sentences.jsonl"

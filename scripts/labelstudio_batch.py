@@ -28,12 +28,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labels.jsonl import read_jsonl, write_jsonl  # noqa: E402
-from labels.labelstudio import server as ls_server  # noqa: E402
-from labels.labelstudio.client import connect, list_tasks  # noqa: E402
-from labels.labelstudio.push import choices_result, push  # noqa: E402
-from labels.taxonomy import load_taxonomy  # noqa: E402
 from policytag.cli import main as policytag_main  # noqa: E402
+from policytag.core.jsonl import read_jsonl, write_jsonl  # noqa: E402
+from policytag.core.taxonomy import load_taxonomy  # noqa: E402
+from policytag.labels.labelstudio import server as ls_server  # noqa: E402
+from policytag.labels.labelstudio.client import connect, list_tasks  # noqa: E402
+from policytag.labels.labelstudio.push import choices_result, push  # noqa: E402
 
 PROJECT = "corpus-growth-batch"
 
@@ -58,7 +58,7 @@ def run(batch: Path, keys_path: Path, model: str | None, log_out: Path | None) -
     sentences = [by_id[i] for i in ids]
     predictor = None
     if model:
-        from training.predictor import load_predictor
+        from policytag.training.predictor import load_predictor
 
         predictor = load_predictor(model)
     seconds: dict[str, float] = {}

@@ -18,8 +18,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from labels.documents import read_document
-from serving.demo import running_server
+from policytag.labels.documents import read_document
+from policytag.serving.demo import running_server
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 """The FastAPI app: ``create_app(settings)`` for uvicorn or gunicorn, ``policytag serve`` for a quick start.
 
 Example:
-    >>> from serving.core.config import Settings
+    >>> from policytag.serving.core.config import Settings
     >>> app = create_app(Settings(model_path="models/demo"))  # doctest: +SKIP
     >>> # uvicorn.run(app, host="127.0.0.1", port=8000)
 """
@@ -23,14 +23,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from policytag import __version__
-from serving.api.deps import require_api_key
-from serving.api.limits import BodySizeLimit
-from serving.api.routes import classify, documents, health, labelstudio, meta, page
-from serving.core.batcher import MicroBatcher
-from serving.core.config import Settings
-from serving.core.state import AppState, model_info
-from training.predictor import load_predictor
+from policytag.core.version import __version__
+from policytag.serving.api.deps import require_api_key
+from policytag.serving.api.limits import BodySizeLimit
+from policytag.serving.api.routes import classify, documents, health, labelstudio, meta, page
+from policytag.serving.core.batcher import MicroBatcher
+from policytag.serving.core.config import Settings
+from policytag.serving.core.state import AppState, model_info
+from policytag.training.predictor import load_predictor
 
 __all__ = ["create_app"]
 

@@ -1,4 +1,4 @@
-"""``python -m serving.demo``: start the API on a free loopback port, tag one document through it, stop.
+"""``python -m policytag.serving.demo``: start the API on a free loopback port, tag one document through it, stop.
 
 Used by ``make demo`` to show the server end to end; ``policytag serve`` is the way to run it for real.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from serving.app import create_app
-from serving.core.config import Settings
+from policytag.serving.app import create_app
+from policytag.serving.core.config import Settings
 
 
 @contextlib.contextmanager

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from labels.taxonomy import Taxonomy, load_taxonomy
-from training.config import TrainConfig
-from training.train import TrainResult, train
+from policytag.core.taxonomy import Taxonomy, load_taxonomy
+from policytag.training.config import TrainConfig
+from policytag.training.train import TrainResult, train
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

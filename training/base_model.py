@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 
 from transformers import AutoTokenizer, BertConfig, BertTokenizer, PreTrainedTokenizerBase
 
-from training.config import SCRATCH_SIZES
+from policytag.training.config import SCRATCH_SIZES
 
 __all__ = ["SCRATCH_SHAPES", "BaseModel", "build_vocab", "resolve_base", "scratch_config", "scratch_tokenizer"]
 

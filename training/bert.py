@@ -29,13 +29,13 @@ from transformers import (
 )
 from transformers.trainer_utils import get_last_checkpoint
 
-from labels.dataset import Split, to_dataset
-from labels.taxonomy import Taxonomy
-from training.base_model import BaseModel, scratch_config
-from training.bert_predictor import BertPredictor
-from training.config import TrainConfig
-from training.metrics import multilabel_metrics
-from training.thresholds import decide, tune_thresholds
+from policytag.core.taxonomy import Taxonomy
+from policytag.labels.dataset import Split, to_dataset
+from policytag.training.base_model import BaseModel, scratch_config
+from policytag.training.bert_predictor import BertPredictor
+from policytag.training.config import TrainConfig
+from policytag.training.metrics import multilabel_metrics
+from policytag.training.thresholds import decide, tune_thresholds
 
 __all__ = ["BertFit", "build_trainer", "fit_bert", "positive_weights", "resolve_precision"]
 

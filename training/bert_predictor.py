@@ -1,8 +1,8 @@
 """The BERT predictor: fast tokenizer on the whole input, length-bucketed batches, sigmoid scores.
 
 Tokenization happens once per call for all sentences (the Rust tokenizer), outside the forward
-passes; batches are cut by :func:`training.batching.length_batches` within a token budget; the
-model runs in the precision chosen at load time (:mod:`training.precision`).
+passes; batches are cut by :func:`policytag.training.batching.length_batches` within a token budget; the
+model runs in the precision chosen at load time (:mod:`policytag.training.precision`).
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from labels.taxonomy import Taxonomy
-from training.batching import length_batches
-from training.precision import (
+from policytag.core.taxonomy import Taxonomy
+from policytag.training.batching import length_batches
+from policytag.training.precision import (
     PrecisionChoice,
     choose_precision,
     convert,
     release_free_memory,
     unavailable_reason,
 )
-from training.precision_guard import GUARD_FILE, read_guard
-from training.predictor import Predictor
+from policytag.training.precision_guard import GUARD_FILE, read_guard
+from policytag.training.predictor import Predictor
 
 __all__ = ["DEFAULT_TOKEN_BUDGET", "BertPredictor", "pick_device"]
 
@@ -86,7 +86,7 @@ class BertPredictor(Predictor):
         token_budget: int | None = None,
         precision: str = "fp32",
     ) -> BertPredictor:
-        """Load ``folder`` in ``precision`` (``auto``: see :mod:`training.precision`)."""
+        """Load ``folder`` in ``precision`` (``auto``: see :mod:`policytag.training.precision`)."""
         # use_safetensors: refuse pickled weights even if someone drops a .bin into the folder.
         model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True)
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]

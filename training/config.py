@@ -25,8 +25,9 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 
+from policytag.core.paths import find_input, gold_file
+
 __all__ = [
-    "CONFIG_DIR",
     "PretrainConfig",
     "TrainConfig",
     "add_dataclass_arguments",
@@ -34,7 +35,6 @@ __all__ = [
     "load_config",
 ]
 
-CONFIG_DIR = Path(__file__).with_name("configs")
 SCRATCH_SIZES = ("scratch-tiny", "scratch-mini", "scratch-small", "scratch-base")
 DEFAULT_CANDIDATES = ("bert-base-chinese", "hfl/chinese-roberta-wwm-ext")
 
@@ -49,7 +49,7 @@ def _help(text: str, **kw: Any) -> Any:
 class TrainConfig:
     """What to train, on what, and how. See ``training/configs/default.yaml``."""
 
-    data: str = _help("labelled JSONL to learn from ({text, labels, doc}).", default="labels/gold.jsonl")
+    data: str = _help("labelled JSONL to learn from ({text, labels, doc}).", default_factory=lambda: str(gold_file()))
     output_dir: str = _help("model folder to write (replaced atomically at the end).", default="models/demo")
     kind: Literal["bert", "tfidf"] = _help(
         "model kind: a BERT fine-tuned with the Trainer, or the TF-IDF + logistic-regression baseline.",
@@ -211,7 +211,7 @@ def load_config(cls: type[T], path: str | Path | None = None, **overrides: Any) 
     """
     values: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
+        p = find_input(path)
         try:
             data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
         except OSError as e:

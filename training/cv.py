@@ -14,11 +14,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from labels.dataset import leave_one_document_out, locality_folds, locality_of, read_labelled
-from labels.taxonomy import Taxonomy, load_taxonomy
-from training.config import PretrainConfig, TrainConfig
-from training.metrics import multilabel_metrics
-from training.train import fit
+from policytag.core.taxonomy import Taxonomy, load_taxonomy
+from policytag.labels.dataset import leave_one_document_out, locality_folds, locality_of, read_labelled
+from policytag.training.config import PretrainConfig, TrainConfig
+from policytag.training.metrics import multilabel_metrics
+from policytag.training.train import fit
 
 __all__ = ["cross_validate"]
 
@@ -52,7 +52,7 @@ def cross_validate(
             if cfg.limit is not None:
                 split = dataclasses.replace(split, train=split.train[: cfg.limit])
             if pretrain is not None:
-                from training.pretrain import pretrain as run_pretrain
+                from policytag.training.pretrain import pretrain as run_pretrain
 
                 base_dir = Path(work) / f"base-{k}"
                 run_pretrain(

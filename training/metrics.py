@@ -5,7 +5,7 @@ from a test document has no defined recall, and counting it as 0 (or 1) would sa
 document than about the model. ``labels_in_macro`` lists the labels averaged.
 
 Example:
-    >>> from labels.taxonomy import load_taxonomy
+    >>> from policytag.core.taxonomy import load_taxonomy
     >>> m = multilabel_metrics([["mediation"], ["other"]], [["mediation"], ["legal_aid"]], load_taxonomy())
     >>> m["per_label"]["mediation"]["f1"], m["macro_f1"]
     (1.0, 0.5)
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support
 
-from labels.taxonomy import Taxonomy
+from policytag.core.taxonomy import Taxonomy
 
 __all__ = ["binarize", "multilabel_metrics"]
 

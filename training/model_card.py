@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labels.taxonomy import Taxonomy
+from policytag.core.taxonomy import Taxonomy
 
 __all__ = ["render_model_card"]
 
@@ -106,7 +106,7 @@ def render_model_card(
         "## Loading",
         "",
         "```python",
-        "from training.predictor import load_predictor   # with the kit: thresholds and the `other` rule applied",
+        "from policytag.training.predictor import load_predictor  # thresholds and the `other` rule applied",
         f"predictor = load_predictor('models/{manifest['name']}')",
         "```",
     ]

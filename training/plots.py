@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # headless: no display on servers and CI
 import matplotlib.pyplot as plt
 import numpy as np
 
-from labels.taxonomy import Taxonomy
+from policytag.core.taxonomy import Taxonomy
 
 __all__ = ["plot_cooccurrence", "plot_f1", "plot_learning_curve"]
 

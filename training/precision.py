@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from training.precision_names import PRECISION_CHOICES, PRECISIONS
+from policytag.training.precision_names import PRECISION_CHOICES, PRECISIONS
 
 __all__ = [
     "PRECISIONS",

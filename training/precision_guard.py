@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from labels.dataset import data_fingerprint
-from labels.jsonl import atomic_write_text
-from training.metrics import multilabel_metrics
-from training.precision import PRECISIONS, cpu_flags, int8_engine
-from training.thresholds import decide
+from policytag.core.jsonl import atomic_write_text
+from policytag.labels.dataset import data_fingerprint
+from policytag.training.metrics import multilabel_metrics
+from policytag.training.precision import PRECISIONS, cpu_flags, int8_engine
+from policytag.training.thresholds import decide
 
 if TYPE_CHECKING:
-    from training.bert_predictor import BertPredictor
+    from policytag.training.bert_predictor import BertPredictor
 
 __all__ = ["GUARD_FILE", "MAX_F1_DROP", "MIN_AGREEMENT", "measure_guard", "qualifies", "read_guard", "write_guard"]
 

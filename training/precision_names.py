@@ -1,6 +1,6 @@
 """The names of the inference precisions, in one place and without torch.
 
-:mod:`training.precision` runs them; the server's settings and API schemas only name them, and
+:mod:`policytag.training.precision` runs them; the server's settings and API schemas only name them, and
 import this module so that reading settings or ``policytag serve --help`` does not load torch.
 """
 

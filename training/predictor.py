@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from labels.taxonomy import Taxonomy
-from training.thresholds import decide
+from policytag.core.taxonomy import Taxonomy
+from policytag.training.thresholds import decide
 
 __all__ = ["MANIFEST", "Prediction", "Predictor", "load_predictor", "read_manifest"]
 
@@ -56,7 +56,7 @@ class Predictor(ABC):
 
     @property
     def precision_info(self) -> dict[str, Any]:
-        """The numeric precision the model runs in (see :mod:`training.precision`); /v1/model reports it."""
+        """The numeric precision the model runs in (see :mod:`policytag.training.precision`); /v1/model reports it."""
         return {"requested": "fp32", "used": "fp32", "reason": "not a neural model: precision does not apply"}
 
     @abstractmethod
@@ -115,13 +115,13 @@ def load_predictor(folder: str | Path, **kwargs: Any) -> Predictor:
     )
     thresholds = read_thresholds(p, taxonomy)
     if manifest["kind"] == "tfidf":
-        from training.tfidf import TfidfPredictor
+        from policytag.training.tfidf import TfidfPredictor
 
         precision = kwargs.pop("precision", "fp32")
         if precision not in ("fp32", "auto"):
             raise ValueError(f"{p}: precision {precision!r} applies to BERT models; this is a TF-IDF model")
         # device, batch_size and token_budget tune forward passes; TF-IDF has none, so they are moot.
         return TfidfPredictor.from_folder(p, taxonomy=taxonomy, thresholds=thresholds, manifest=manifest)
-    from training.bert_predictor import BertPredictor
+    from policytag.training.bert_predictor import BertPredictor
 
     return BertPredictor.from_folder(p, taxonomy=taxonomy, thresholds=thresholds, manifest=manifest, **kwargs)

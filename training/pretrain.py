@@ -14,12 +14,13 @@ from typing import Any
 import torch
 from transformers import BertForMaskedLM, DataCollatorForLanguageModeling, Trainer, TrainingArguments, set_seed
 
-from labels.corpus import build_corpus
-from labels.jsonl import read_jsonl
-from training.base_model import build_vocab, scratch_config, scratch_tokenizer
-from training.bert import resolve_precision
-from training.config import PretrainConfig
-from training.model_folder import atomic_folder, write_json
+from policytag.core.jsonl import read_jsonl
+from policytag.core.paths import find_input
+from policytag.labels.corpus import build_corpus
+from policytag.training.base_model import build_vocab, scratch_config, scratch_tokenizer
+from policytag.training.bert import resolve_precision
+from policytag.training.config import PretrainConfig
+from policytag.training.model_folder import atomic_folder, write_json
 
 __all__ = ["pretrain", "read_unlabelled"]
 
@@ -30,7 +31,7 @@ def read_unlabelled(sources: list[str], exclude_docs: list[str]) -> list[str]:
     """Sentences from folders of documents (split with the shared splitter) or sentence JSONL files."""
     texts: list[str] = []
     for src in sources:
-        p = Path(src)
+        p = find_input(src)
         rows: list[dict[str, Any]] = build_corpus(p) if p.is_dir() else read_jsonl(p)
         texts += [r["text"] for r in rows if r.get("doc") not in exclude_docs and r.get("text")]
     if not texts:

@@ -17,8 +17,8 @@ from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from labels.taxonomy import Taxonomy
-from training.predictor import Predictor
+from policytag.core.taxonomy import Taxonomy
+from policytag.training.predictor import Predictor
 
 __all__ = ["TfidfPredictor", "fit_tfidf"]
 

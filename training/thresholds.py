@@ -5,7 +5,7 @@ when no category does, and never together with a category.
 
 Example:
     >>> import numpy as np
-    >>> from labels.taxonomy import load_taxonomy
+    >>> from policytag.core.taxonomy import load_taxonomy
     >>> tax = load_taxonomy()
     >>> t = np.full(len(tax), 0.5)
     >>> p = np.zeros((2, len(tax))); p[0, tax.index["mediation"]] = 0.9; p[1, tax.index["other"]] = 0.2
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labels.taxonomy import OTHER, Taxonomy
+from policytag.core.taxonomy import OTHER, Taxonomy
 
 __all__ = ["GRID", "decide", "tune_thresholds"]
 

@@ -1,7 +1,7 @@
 """``policytag train``: from a labelled JSONL to a complete, self-describing model folder.
 
 Example (a TF-IDF baseline in a few seconds):
-    >>> from training.config import TrainConfig
+    >>> from policytag.training.config import TrainConfig
     >>> result = train(TrainConfig(kind="tfidf", output_dir="models/tfidf"))  # doctest: +SKIP
     >>> sorted(p.name for p in result.folder.iterdir())[:3]  # doctest: +SKIP
     ['README.md', 'config.json', 'data.json']
@@ -18,16 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from labels.dataset import Split, data_fingerprint, document_split, read_labelled
-from labels.taxonomy import Taxonomy, load_taxonomy
-from policytag import __version__
-from training.config import TrainConfig
-from training.metrics import binarize, multilabel_metrics
-from training.model_card import render_model_card
-from training.model_folder import atomic_folder, write_json
-from training.precision_guard import GUARD_FILE
-from training.predictor import MANIFEST, Predictor
-from training.thresholds import decide, tune_thresholds
+from policytag.core.taxonomy import Taxonomy, load_taxonomy
+from policytag.core.version import __version__
+from policytag.labels.dataset import Split, data_fingerprint, document_split, read_labelled
+from policytag.training.config import TrainConfig
+from policytag.training.metrics import binarize, multilabel_metrics
+from policytag.training.model_card import render_model_card
+from policytag.training.model_folder import atomic_folder, write_json
+from policytag.training.precision_guard import GUARD_FILE
+from policytag.training.predictor import MANIFEST, Predictor
+from policytag.training.thresholds import decide, tune_thresholds
 
 __all__ = ["FitResult", "TrainResult", "evaluate_predictor", "fit", "prepare_split", "train"]
 
@@ -83,8 +83,8 @@ def tune_on_validation(predictor: Predictor, validation: list[dict[str, Any]], c
 
 
 def _fit_bert(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, progress: bool) -> FitResult:
-    from training.base_model import resolve_base
-    from training.bert import fit_bert
+    from policytag.training.base_model import resolve_base
+    from policytag.training.bert import fit_bert
 
     base = resolve_base(
         cfg.base_model,
@@ -104,7 +104,7 @@ def _fit_bert(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, progress: bool
 
 
 def _fit_tfidf(cfg: TrainConfig, split: Split, taxonomy: Taxonomy) -> FitResult:
-    from training.tfidf import fit_tfidf
+    from policytag.training.tfidf import fit_tfidf
 
     targets = np.array([taxonomy.multi_hot(r["labels"]) for r in split.train], dtype=int)
     predictor = fit_tfidf(
@@ -167,7 +167,7 @@ def write_model(
     taxonomy: Taxonomy,
     metrics: dict[str, Any],
 ) -> Path:
-    from training.plots import plot_cooccurrence, plot_f1, plot_learning_curve
+    from policytag.training.plots import plot_cooccurrence, plot_f1, plot_learning_curve
 
     fingerprint = data_fingerprint(records)
     created = datetime.now(UTC)
@@ -207,8 +207,8 @@ def write_model(
     part_name = "test" if split.test else "validation"
     guard = None
     if cfg.kind == "bert":
-        from training.bert_predictor import BertPredictor
-        from training.precision_guard import measure_guard
+        from policytag.training.bert_predictor import BertPredictor
+        from policytag.training.precision_guard import measure_guard
 
         assert isinstance(result.predictor, BertPredictor)
         # Which fast inference paths keep this model's labels: `--precision auto` reads it.
@@ -217,7 +217,7 @@ def write_model(
         )
     with atomic_folder(cfg.output_dir) as tmp:
         if cfg.kind == "bert":
-            from training.bert_predictor import BertPredictor
+            from policytag.training.bert_predictor import BertPredictor
 
             assert isinstance(result.predictor, BertPredictor)
             assert result.predictor.model is not None and result.predictor.tokenizer is not None
@@ -226,7 +226,7 @@ def write_model(
             write_json(tmp / "training_log.json", result.log_history)
             write_json(tmp / GUARD_FILE, guard)
         else:
-            from training.tfidf import TfidfPredictor
+            from policytag.training.tfidf import TfidfPredictor
 
             assert isinstance(result.predictor, TfidfPredictor)
             result.predictor.save(tmp)

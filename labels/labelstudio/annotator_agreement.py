@@ -13,9 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from labels.agreement import cohen_kappa, exact_match, fleiss_kappa
-from labels.labelstudio.pull import consolidate, latest_votes
-from labels.taxonomy import Taxonomy
+from policytag.core.taxonomy import Taxonomy
+from policytag.labels.agreement import cohen_kappa, exact_match, fleiss_kappa
+from policytag.labels.labelstudio.pull import consolidate, latest_votes
 
 __all__ = ["AgreementReport", "compute_agreement", "render_agreement"]
 

@@ -5,7 +5,7 @@ stores the label id (``alias``) in the annotation result. ``other`` is one more 
 exclusive is checked on our side when annotations are pulled (Label Studio does not validate).
 
 Example:
-    >>> from labels.taxonomy import load_taxonomy
+    >>> from policytag.core.taxonomy import load_taxonomy
     >>> xml = label_config(load_taxonomy())
     >>> '<Choice value="行政执法" alias="enforcement"' in xml
     True
@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
-from labels.taxonomy import Taxonomy
+from policytag.core.taxonomy import Taxonomy
 
 __all__ = [
     "CHOICES_NAME",

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labels.jsonl import DataError, atomic_write_text, iter_jsonl
-from labels.labelstudio.config import CHOICES_NAME
-from labels.taxonomy import OTHER, Taxonomy
+from policytag.core.jsonl import DataError, atomic_write_text, iter_jsonl
+from policytag.core.taxonomy import OTHER, Taxonomy
+from policytag.labels.labelstudio.config import CHOICES_NAME
 
 __all__ = [
     "Consolidation",

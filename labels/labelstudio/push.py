@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from labels.corpus import is_labellable
-from labels.jsonl import DataError, iter_jsonl
-from labels.labelstudio.client import Client, LabelStudioError, ProjectInfo, find_project, list_tasks
-from labels.labelstudio.config import CHOICES_NAME, TEXT_NAME, check_label_config, label_config
-from labels.taxonomy import Taxonomy
+from policytag.core.jsonl import DataError, iter_jsonl
+from policytag.core.taxonomy import Taxonomy
+from policytag.labels.corpus import is_labellable
+from policytag.labels.labelstudio.client import Client, LabelStudioError, ProjectInfo, find_project, list_tasks
+from policytag.labels.labelstudio.config import CHOICES_NAME, TEXT_NAME, check_label_config, label_config
 
 __all__ = [
     "STRATEGIES",
@@ -49,7 +49,7 @@ def read_sentences(path: str | Path) -> list[dict[str, Any]]:
     """Sentence records ``{"id", "text", "doc", "index"}``; a missing or mistyped field names file, line and field.
 
     Sentences that are never labelled (a cut-off ``fragment``, a ``duplicate_of`` another sentence; see
-    :mod:`labels.corpus`) are left out: they would only be annotators' work for nothing.
+    :mod:`policytag.labels.corpus`) are left out: they would only be annotators' work for nothing.
     """
     out: list[dict[str, Any]] = []
     seen: dict[str, int] = {}

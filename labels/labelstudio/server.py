@@ -360,8 +360,8 @@ def load_or_create_credentials(data_dir: Path) -> Credentials:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m labels.labelstudio.server install``: install Label Studio and make the template (for make)."""
-    parser = argparse.ArgumentParser(prog="python -m labels.labelstudio.server")
+    """``python -m policytag.labels.labelstudio.server install``: install Label Studio, make the template."""
+    parser = argparse.ArgumentParser(prog="python -m policytag.labels.labelstudio.server")
     parser.add_argument("action", choices=["install"])
     parser.add_argument("--venv", default=str(DEFAULT_VENV))
     args = parser.parse_args(argv)

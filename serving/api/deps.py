@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from serving.core.state import AppState
+from policytag.serving.core.state import AppState
 
 __all__ = ["ReadyState", "get_state", "require_api_key"]
 

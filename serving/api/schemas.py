@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from training.precision_names import Precision, PrecisionRequest
+from policytag.training.precision_names import Precision, PrecisionRequest
 
 __all__ = [
     "ClassifyRequest",

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from serving.core.metrics import Metrics
-from training.predictor import Prediction, Predictor
+from policytag.serving.core.metrics import Metrics
+from policytag.training.predictor import Prediction, Predictor
 
 __all__ = ["MicroBatcher", "QueueFull"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from training.precision_names import PrecisionRequest
+from policytag.training.precision_names import PrecisionRequest
 
 __all__ = ["Settings"]
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from serving.core.batcher import MicroBatcher
-from serving.core.config import Settings
-from serving.core.metrics import Metrics
-from training.predictor import Predictor
+from policytag.serving.core.batcher import MicroBatcher
+from policytag.serving.core.config import Settings
+from policytag.serving.core.metrics import Metrics
+from policytag.training.predictor import Predictor
 
 __all__ = ["AppState", "model_info"]
 

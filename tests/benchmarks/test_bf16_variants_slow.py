@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from policytag.training.precision import unavailable_reason
 from tests.benchmarks.support import run_benchmark
-from training.precision import unavailable_reason
 
 
 @pytest.mark.slow

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks.quant_agreement import main
-from labels.jsonl import read_jsonl
+from policytag.core.jsonl import read_jsonl
+from policytag.training.precision_guard import GUARD_FILE, read_guard
+from policytag.training.train import TrainResult
 from tests.conftest import ROOT
-from training.precision_guard import GUARD_FILE, read_guard
-from training.train import TrainResult
 
 
 def test_prints_the_guard_and_writes_it_on_request(

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from labels.labelstudio import server as ls_server
+from policytag.labels.labelstudio import server as ls_server
 
 
 def require_label_studio(what: str) -> None:

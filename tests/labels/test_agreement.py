@@ -5,7 +5,7 @@ import math
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from labels.agreement import cohen_kappa, exact_match, fleiss_kappa, per_label_cohen
+from policytag.labels.agreement import cohen_kappa, exact_match, fleiss_kappa, per_label_cohen
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from labels.corpus import build_corpus, sentence_id, sentence_records
-from labels.documents import Document, DocumentError, read_document
-from labels.jsonl import read_jsonl
+from policytag.core.jsonl import read_jsonl
+from policytag.labels.corpus import build_corpus, sentence_id, sentence_records
+from policytag.labels.documents import Document, DocumentError, read_document
 
 
 def test_record_shape_and_ids() -> None:
@@ -47,7 +47,7 @@ def test_empty_folder_and_clashing_stems(tmp_path: Path) -> None:
 
 
 def _folder_with_manifest(tmp_path: Path, texts: dict[str, str], truncated: set[str]) -> Path:
-    from labels.manifest import ManifestRow, write_manifest
+    from policytag.labels.manifest import ManifestRow, write_manifest
 
     rows = []
     for name, text in texts.items():
@@ -74,7 +74,7 @@ def _folder_with_manifest(tmp_path: Path, texts: dict[str, str], truncated: set[
 
 
 def test_cut_off_fragment_and_repeats_are_marked(tmp_path: Path) -> None:
-    from labels.corpus import labellable
+    from policytag.labels.corpus import labellable
 
     folder = _folder_with_manifest(
         tmp_path,

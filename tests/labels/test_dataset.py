@@ -5,15 +5,15 @@ from typing import Any
 
 import pytest
 
-from labels.dataset import (
+from policytag.core.jsonl import DataError
+from policytag.core.taxonomy import Taxonomy
+from policytag.labels.dataset import (
     data_fingerprint,
     document_split,
     leave_one_document_out,
     load_dataset_dict,
     read_labelled,
 )
-from labels.jsonl import DataError
-from labels.taxonomy import Taxonomy
 
 
 def _recs(spec: dict[str, list[list[str]]]) -> list[dict]:
@@ -60,7 +60,7 @@ def test_document_split_never_shares_a_document(taxonomy: Taxonomy) -> None:
 
 
 def test_validation_choice_keeps_rare_labels_in_training(taxonomy: Taxonomy) -> None:
-    # Only document "b" has legal_aid: choosing it for validation would remove the label from training.
+    # Only document "b" has legal_aid: choosing it for validation would remove the label from policytag.training.
     recs = _recs({"a": [["other"]], "b": [["legal_aid"], ["mediation"]], "c": [["mediation"]], "t": [["other"]]})
     for seed in range(10):
         split = document_split(recs, taxonomy, test_docs=["t"], validation_docs=1, seed=seed)
@@ -93,7 +93,7 @@ def test_fingerprint_changes_with_labels() -> None:
 
 
 def test_locality_folds_keep_each_place_on_one_side(taxonomy: Taxonomy) -> None:
-    from labels.dataset import locality_folds
+    from policytag.labels.dataset import locality_folds
 
     recs: list[dict[str, Any]] = [
         {"id": f"{d}:{i}", "doc": d, "text": "调解", "labels": ["mediation"], "province": "甲省", "locality": loc}

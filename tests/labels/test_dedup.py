@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from labels.dedup import jaccard, minhash, near_duplicate_groups, sentence_key
+from policytag.labels.dedup import jaccard, minhash, near_duplicate_groups, sentence_key
 
 REPORT = (
     "2022年,某县司法局坚持以习近平法治思想为指导,全面推进法治政府建设。全年办理法律援助案件312件,"

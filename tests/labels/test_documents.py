@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from labels.documents import DocumentError, decode_bytes, decode_document, html_to_text, read_document
+from policytag.labels.documents import DocumentError, decode_bytes, decode_document, html_to_text, read_document
 
 
 def test_html_tags_stripped_blocks_become_lines_scripts_dropped() -> None:

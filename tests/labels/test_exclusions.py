@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from labels.exclusions import (
+from policytag.core.jsonl import DataError
+from policytag.labels.exclusions import (
     ExcludedSource,
     exclusion_reason,
     fingerprint_pages,
@@ -15,10 +16,9 @@ from labels.exclusions import (
     normalise_url,
     office_place,
 )
-from labels.jsonl import DataError
-from labels.manifest import ManifestRow, read_manifest, write_manifest
-from labels.seeds import SeedsFolder, check_seeds
-from labels.unlabelled import load_unlabelled
+from policytag.labels.manifest import ManifestRow, read_manifest, write_manifest
+from policytag.labels.seeds import SeedsFolder, check_seeds
+from policytag.labels.unlabelled import load_unlabelled
 from tests.conftest import SHARED
 
 

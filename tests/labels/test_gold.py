@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from labels.corpus import labellable
-from labels.dataset import read_labelled
-from labels.gold import build_gold, read_passes
-from labels.jsonl import read_jsonl
-from labels.manifest import read_manifest
-from labels.taxonomy import Taxonomy
+from policytag.core.jsonl import read_jsonl
+from policytag.core.taxonomy import Taxonomy
+from policytag.labels.corpus import labellable
+from policytag.labels.dataset import read_labelled
+from policytag.labels.gold import build_gold, read_passes
+from policytag.labels.manifest import read_manifest
 
 
 def test_gold_labels_every_labellable_sentence_of_the_corpus(root: Path, taxonomy: Taxonomy) -> None:

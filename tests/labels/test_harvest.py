@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from labels.harvest import EXAMPLE, parse_harvest_text
-from labels.jsonl import DataError
+from policytag.core.jsonl import DataError
+from policytag.labels.harvest import EXAMPLE, parse_harvest_text
 
 
 def test_pages_keep_their_text_exactly() -> None:

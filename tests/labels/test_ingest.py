@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from labels.exclusions import ExcludedSource, Fingerprints
-from labels.harvest import EXAMPLE, HarvestedPage, parse_harvest_text
-from labels.ingest import IngestResult, ingest
+from policytag.labels.exclusions import ExcludedSource, Fingerprints
+from policytag.labels.harvest import EXAMPLE, HarvestedPage, parse_harvest_text
+from policytag.labels.ingest import IngestResult, ingest
 
 BASE = parse_harvest_text(EXAMPLE, origin="h.txt")[0]
 # Distinct wording per page (pages of one template would be near-duplicates of each other).
@@ -110,7 +110,7 @@ def test_selection_prefers_what_the_gold_set_lacks() -> None:
 
 
 def test_a_seed_page_is_not_its_own_duplicate_and_a_copy_of_a_seed_is() -> None:
-    from labels.manifest import ManifestRow
+    from policytag.labels.manifest import ManifestRow
 
     page = _page(0, place="甲县")
     row = ManifestRow.from_text(

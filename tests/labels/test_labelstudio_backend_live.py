@@ -15,16 +15,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from labels.jsonl import read_jsonl, write_jsonl
-from labels.labelstudio import server as ls_server
-from labels.labelstudio.client import Client, connect, list_tasks
-from labels.labelstudio.commands import LOCAL_ML_ENV
-from labels.labelstudio.push import choices_result, model_version, push, read_sentences
 from policytag.cli import main
+from policytag.cli.labelstudio import LOCAL_ML_ENV
+from policytag.core.jsonl import read_jsonl, write_jsonl
+from policytag.labels.labelstudio import server as ls_server
+from policytag.labels.labelstudio.client import Client, connect, list_tasks
+from policytag.labels.labelstudio.push import choices_result, model_version, push, read_sentences
+from policytag.training.predictor import load_predictor
+from policytag.training.train import TrainResult
 from tests.labels.labelstudio_support import require_label_studio
 from tests.serving.conftest import live_server
-from training.predictor import load_predictor
-from training.train import TrainResult
 
 ROOT = Path(__file__).resolve().parents[2]
 N_TASKS = 120

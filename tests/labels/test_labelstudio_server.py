@@ -15,16 +15,16 @@ from typing import Any
 
 import pytest
 
-from labels.jsonl import read_jsonl, write_jsonl
-from labels.labelstudio import server as ls_server
-from labels.labelstudio.client import Client, LabelStudioError, connect, find_tasks_by_sentence, list_tasks
-from labels.labelstudio.config import ConfigMismatchError, label_config
-from labels.labelstudio.push import choices_result, push, read_sentences
-from labels.taxonomy import Taxonomy
 from policytag.cli import main
+from policytag.core.jsonl import read_jsonl, write_jsonl
+from policytag.core.taxonomy import Taxonomy
+from policytag.labels.labelstudio import server as ls_server
+from policytag.labels.labelstudio.client import Client, LabelStudioError, connect, find_tasks_by_sentence, list_tasks
+from policytag.labels.labelstudio.config import ConfigMismatchError, label_config
+from policytag.labels.labelstudio.push import choices_result, push, read_sentences
+from policytag.training.predictor import load_predictor
+from policytag.training.train import TrainResult
 from tests.labels.labelstudio_support import require_label_studio
-from training.predictor import load_predictor
-from training.train import TrainResult
 
 ROOT = Path(__file__).resolve().parents[2]
 N_SENTENCES = 250  # more than two pages of the task list (100 per page)

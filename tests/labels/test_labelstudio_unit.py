@@ -8,12 +8,18 @@ from typing import Any
 
 import pytest
 
-from labels.jsonl import DataError
-from labels.labelstudio.annotator_agreement import compute_agreement
-from labels.labelstudio.client import LabelStudioError, redact, resolve_connection
-from labels.labelstudio.config import ConfigMismatchError, check_label_config, label_config, parse_label_config
-from labels.labelstudio.pull import annotation_records, append_log, consolidate, parse_choices, read_log
-from labels.labelstudio.push import (
+from policytag.core.jsonl import DataError
+from policytag.core.taxonomy import Taxonomy
+from policytag.labels.labelstudio.annotator_agreement import compute_agreement
+from policytag.labels.labelstudio.client import LabelStudioError, redact, resolve_connection
+from policytag.labels.labelstudio.config import (
+    ConfigMismatchError,
+    check_label_config,
+    label_config,
+    parse_label_config,
+)
+from policytag.labels.labelstudio.pull import annotation_records, append_log, consolidate, parse_choices, read_log
+from policytag.labels.labelstudio.push import (
     Scored,
     confidence,
     model_version,
@@ -22,7 +28,6 @@ from labels.labelstudio.push import (
     select,
     task_data,
 )
-from labels.taxonomy import Taxonomy
 
 # One task of a real full-JSON export (Label Studio 1.23.2, completed_by serialised as a user object).
 RECORDED_TASK: dict[str, Any] = {

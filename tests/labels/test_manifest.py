@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from labels.jsonl import DataError
-from labels.manifest import ManifestRow, read_manifest, write_manifest
+from policytag.core.jsonl import DataError
+from policytag.labels.manifest import ManifestRow, read_manifest, write_manifest
 
 
 def _row(**kw: object) -> ManifestRow:

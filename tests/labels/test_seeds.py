@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from labels.corpus import build_corpus, document_paths
-from labels.manifest import ORIGINAL_SOURCE, read_manifest
-from labels.seeds import SeedsFolder, render_readme
-from labels.unlabelled import read_unlabelled_rows
+from policytag.labels.corpus import build_corpus, document_paths
+from policytag.labels.manifest import ORIGINAL_SOURCE, read_manifest
+from policytag.labels.seeds import SeedsFolder, render_readme
+from policytag.labels.unlabelled import read_unlabelled_rows
 from tests.conftest import SHARED
 
 

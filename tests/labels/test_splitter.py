@@ -5,7 +5,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labels.splitter import split_sentences
+from policytag.core.splitter import split_sentences
 
 
 def texts(s: str) -> list[str]:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from labels.jsonl import DataError
-from labels.taxonomy import Taxonomy, TaxonomyError, check_record_labels, load_taxonomy
+from policytag.core.jsonl import DataError
+from policytag.core.taxonomy import Taxonomy, TaxonomyError, check_record_labels, load_taxonomy
 from tests.conftest import SHARED
 
 

@@ -70,7 +70,7 @@ def test_stats_are_current_in_the_labels_readme(root: Path) -> None:
 
 def test_stats_check_fails_when_stale(root: Path, tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
-    from labels.stats import BEGIN, END
+    from policytag.labels.stats import BEGIN, END
 
     readme.write_text(f"x\n{BEGIN}\nold numbers\n{END}\n", encoding="utf-8")
     args = ["labels", "stats", "--gold", str(root / "labels/gold.jsonl"), "--passes", str(root / "labels/passes")]

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from serving.app import create_app
-from serving.core.config import Settings
+from policytag.serving.app import create_app
+from policytag.serving.core.config import Settings
+from policytag.training.train import TrainResult
 from tests.conftest import ROOT
-from training.train import TrainResult
 
 
 def wait_ready(client: TestClient | httpx.Client, timeout: float = 60.0) -> None:

@@ -8,12 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from labels.splitter import split_sentences
-from serving.app import create_app
-from serving.core.config import Settings
-from training.precision_guard import read_guard
-from training.predictor import load_predictor
-from training.train import TrainResult
+from policytag.core.splitter import split_sentences
+from policytag.serving.app import create_app
+from policytag.serving.core.config import Settings
+from policytag.training.precision_guard import read_guard
+from policytag.training.predictor import load_predictor
+from policytag.training.train import TrainResult
 
 from .conftest import make_client
 

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from labels.labelstudio.config import label_config
-from labels.labelstudio.push import model_version, score_sentences
-from labels.taxonomy import Taxonomy
+from policytag.core.taxonomy import Taxonomy
+from policytag.labels.labelstudio.config import label_config
+from policytag.labels.labelstudio.push import model_version, score_sentences
+from policytag.training.predictor import load_predictor
+from policytag.training.train import TrainResult
 from tests.serving.conftest import make_client
-from training.predictor import load_predictor
-from training.train import TrainResult
 
 SENTENCES = [
     "持续深化行政复议体制改革，全年办理行政复议案件120件。",

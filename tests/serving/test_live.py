@@ -13,10 +13,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from labels.jsonl import read_jsonl
+from policytag.core.jsonl import read_jsonl
+from policytag.training.predictor import load_predictor
+from policytag.training.train import TrainResult
 from tests.conftest import ROOT
-from training.predictor import load_predictor
-from training.train import TrainResult
 
 from .conftest import live_server
 

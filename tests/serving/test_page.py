@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from labels.documents import read_document
+from policytag.labels.documents import read_document
+from policytag.training.train import TrainResult
 from tests.conftest import ROOT
-from training.train import TrainResult
 
 from .conftest import live_server
 

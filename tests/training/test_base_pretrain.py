@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from policytag.training.base_model import build_vocab, resolve_base, scratch_tokenizer
+from policytag.training.config import PretrainConfig
+from policytag.training.pretrain import pretrain
+from policytag.training.train import train
 from tests.conftest import ROOT, tiny_config
-from training.base_model import build_vocab, resolve_base, scratch_tokenizer
-from training.config import PretrainConfig
-from training.pretrain import pretrain
-from training.train import train
 
 
 def test_char_vocab_tokenizes_like_bert_base_chinese() -> None:

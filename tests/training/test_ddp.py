@@ -19,7 +19,7 @@ def test_torchrun_two_cpu_processes_with_gloo(tmp_path: Path) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     cmd = [
-        torchrun, "--nproc_per_node=2", "--master_addr=127.0.0.1", f"--master_port={port}", "-m", "training",
+        torchrun, "--nproc_per_node=2", "--master_addr=127.0.0.1", f"--master_port={port}", "-m", "policytag", "train",
         "--config", str(ROOT / "training" / "configs" / "bert.yaml"), "--validation-docs", "1",
         "--data", str(ROOT / "labels" / "gold.jsonl"), "--output-dir", str(out),
         "--base-model", "scratch-tiny", "--epochs", "1", "--batch-size", "16", "--max-length", "48", "--limit", "373",

@@ -14,14 +14,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import training.precision as precision
-from labels.jsonl import read_jsonl
+import policytag.training.precision as precision
+from policytag.core.jsonl import read_jsonl
+from policytag.training.batching import length_batches
+from policytag.training.bert_predictor import BertPredictor
+from policytag.training.precision_guard import GUARD_FILE, measure_guard, qualifies, read_guard
+from policytag.training.predictor import load_predictor
+from policytag.training.train import TrainResult, train
 from tests.conftest import ROOT, tiny_config
-from training.batching import length_batches
-from training.bert_predictor import BertPredictor
-from training.precision_guard import GUARD_FILE, measure_guard, qualifies, read_guard
-from training.predictor import load_predictor
-from training.train import TrainResult, train
 
 GOLD = ROOT / "labels" / "gold.jsonl"
 # Largest score difference from fp32 each path may have. bf16 keeps 8 bits of mantissa (about
@@ -175,7 +175,7 @@ def test_train_stores_the_guard_and_it_matches_a_fresh_measurement(trained: Trai
     assert stored is not None and set(stored["paths"]) == {"fp32", "bf16", "int8"}
     manifest = json.loads((trained.folder / "policytag.json").read_text(encoding="utf-8"))
     assert stored["model_version"] == manifest["version"]
-    from labels.dataset import read_labelled
+    from policytag.labels.dataset import read_labelled
 
     predictor = load_predictor(trained.folder, precision="fp32")
     assert isinstance(predictor, BertPredictor)

@@ -6,15 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labels.documents import read_document
-from labels.jsonl import read_jsonl, write_jsonl
-from labels.taxonomy import Taxonomy
 from policytag.cli import main
+from policytag.core.jsonl import read_jsonl, write_jsonl
+from policytag.core.taxonomy import Taxonomy
+from policytag.labels.documents import read_document
+from policytag.training.config import TrainConfig
+from policytag.training.cv import cross_validate
+from policytag.training.predictor import load_predictor
+from policytag.training.train import TrainResult
 from tests.conftest import ROOT
-from training.config import TrainConfig
-from training.cv import cross_validate
-from training.predictor import load_predictor
-from training.train import TrainResult
 
 
 def test_tfidf_folder_has_the_same_contract_without_pickle(tfidf_model: TrainResult) -> None:

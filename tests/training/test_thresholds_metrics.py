@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
-from labels.taxonomy import Taxonomy
-from training.metrics import binarize, multilabel_metrics
-from training.thresholds import decide, tune_thresholds
+from policytag.core.taxonomy import Taxonomy
+from policytag.training.metrics import binarize, multilabel_metrics
+from policytag.training.thresholds import decide, tune_thresholds
 
 
 def test_tuned_threshold_separates_and_takes_the_middle_of_the_best_run() -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labels.jsonl import read_jsonl
 from policytag.cli import main
+from policytag.core.jsonl import read_jsonl
+from policytag.training.config import TrainConfig
+from policytag.training.predictor import load_predictor
+from policytag.training.train import TrainResult, train
 from tests.conftest import ROOT, tiny_config
-from training.config import TrainConfig
-from training.predictor import load_predictor
-from training.train import TrainResult, train
 
 REQUIRED = {
     "model.safetensors",
@@ -136,7 +136,7 @@ def test_crash_leaves_the_previous_folder_in_place(tmp_path: Path, monkeypatch: 
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("training.plots.plot_f1", boom)
+    monkeypatch.setattr("policytag.training.plots.plot_f1", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         train(cfg)
     assert (tmp_path / "m" / "policytag.json").read_text() == before
@@ -144,7 +144,7 @@ def test_crash_leaves_the_previous_folder_in_place(tmp_path: Path, monkeypatch: 
 
 
 def test_config_file_and_flags(tmp_path: Path) -> None:
-    from training.config import load_config
+    from policytag.training.config import load_config
 
     p = tmp_path / "c.yaml"
     p.write_text("kind: tfidf\nepochs: 3\n", encoding="utf-8")

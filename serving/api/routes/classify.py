@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from serving.api.deps import ReadyState
-from serving.api.schemas import ClassifyRequest, ClassifyResponse, ErrorResponse, ModelRef, SentenceResult
-from serving.core.batcher import QueueFull
+from policytag.serving.api.deps import ReadyState
+from policytag.serving.api.schemas import ClassifyRequest, ClassifyResponse, ErrorResponse, ModelRef, SentenceResult
+from policytag.serving.core.batcher import QueueFull
 
 router = APIRouter(tags=["classify"])
 

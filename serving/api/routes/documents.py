@@ -5,11 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 
-from labels.documents import DOCUMENT_SUFFIXES, DocumentError, decode_document
-from labels.splitter import split_sentences
-from serving.api.deps import ReadyState
-from serving.api.routes.classify import ERRORS, classify_texts
-from serving.api.schemas import DocumentRequest, DocumentResponse, DocumentSummary, ModelRef, TaggedSentence
+from policytag.core.splitter import split_sentences
+from policytag.labels.documents import DOCUMENT_SUFFIXES, DocumentError, decode_document
+from policytag.serving.api.deps import ReadyState
+from policytag.serving.api.routes.classify import ERRORS, classify_texts
+from policytag.serving.api.schemas import DocumentRequest, DocumentResponse, DocumentSummary, ModelRef, TaggedSentence
 
 router = APIRouter(tags=["documents"])
 

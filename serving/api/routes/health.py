@@ -4,8 +4,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from serving.api.deps import get_state
-from serving.api.schemas import Health, Readiness
+from policytag.serving.api.deps import get_state
+from policytag.serving.api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
 

@@ -6,14 +6,14 @@ Label Studio (1.23) then calls:
 - ``GET /labelstudio/health`` → ``{"status": "UP", ...}`` (1 s time-out; open, like ``/healthz``);
 - ``POST /labelstudio/setup`` ``{"project", "schema", "hostname", "access_token", "extra_params"}`` →
   ``{"model_version"}`` before every batch of predictions; the version is the one ``policytag labels push``
-  gives its pre-annotations (``labels.labelstudio.push.model_version``: model name + fingerprint), so tasks
+  gives its pre-annotations (``policytag.labels.labelstudio.push.model_version``: model name + fingerprint), so tasks
   pushed with predictions of this model are not predicted again;
 - ``POST /labelstudio/predict`` ``{"tasks", "project", "label_config", "params"}`` → ``{"results": [...]}``,
   one prediction per task in task order, every sentence through the app's micro-batcher. ``from_name``,
   ``to_name`` and the task data field holding the text are read from the project's labelling config;
   labels are answered as the config stores them (the taxonomy id when it is a choice's ``alias`` or
   ``value``, else the choice showing the label's Chinese name); ``score`` is the sentence's confidence
-  (``labels.labelstudio.push.confidence``). A task without text gets an empty result;
+  (``policytag.labels.labelstudio.push.confidence``). A task without text gets an empty result;
 - ``POST /labelstudio/webhook``: events (``ANNOTATION_CREATED``, ``START_TRAINING``, ...). Without Redis Label
   Studio sends them synchronously with a 1 s time-out, so the event is only counted
   (``policytag_labelstudio_webhooks_total``) and summarised in a bounded in-memory list; nothing is trained
@@ -42,7 +42,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from labels.labelstudio.config import (
+from policytag.core.taxonomy import Taxonomy
+from policytag.labels.labelstudio.config import (
     CHOICES_NAME,
     TEXT_NAME,
     ConfigMismatchError,
@@ -50,10 +51,9 @@ from labels.labelstudio.config import (
     label_config,
     parse_label_config,
 )
-from labels.labelstudio.push import model_version, prediction_payload
-from labels.taxonomy import Taxonomy
-from serving.api.deps import ReadyState, get_state
-from serving.api.routes.classify import ERRORS, classify_texts
+from policytag.labels.labelstudio.push import model_version, prediction_payload
+from policytag.serving.api.deps import ReadyState, get_state
+from policytag.serving.api.routes.classify import ERRORS, classify_texts
 
 __all__ = ["router"]
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from serving.api.deps import ReadyState
-from serving.api.schemas import LabelInfo, ModelInfo
+from policytag.serving.api.deps import ReadyState
+from policytag.serving.api.schemas import LabelInfo, ModelInfo
 
 router = APIRouter(tags=["model"])
 

@@ -9,13 +9,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from labels.corpus import build_corpus
-from labels.dataset import read_labelled
-from labels.gold import build_gold, read_passes
-from labels.jsonl import DataError, atomic_write_text, read_jsonl, write_jsonl
-from labels.manifest import ManifestRow, read_manifest
-from labels.stats import compute_stats, render_markdown, replace_section, summary_lines
-from labels.taxonomy import load_taxonomy
+from policytag.core.jsonl import DataError, atomic_write_text, read_jsonl, write_jsonl
+from policytag.core.taxonomy import load_taxonomy
+from policytag.labels.corpus import build_corpus
+from policytag.labels.dataset import read_labelled
+from policytag.labels.gold import build_gold, read_passes
+from policytag.labels.manifest import ManifestRow, read_manifest
+from policytag.labels.stats import compute_stats, render_markdown, replace_section, summary_lines
 
 _DEFAULTS = {
     "sentences": "labels/sentences.jsonl",
@@ -94,11 +94,11 @@ def register(sub: Any) -> None:
     s.set_defaults(func=cmd_stats)
 
     # The Label Studio loop: push, pull, agreement, server (labels/labelstudio/).
-    from labels.labelstudio.commands import register as register_labelstudio
+    from policytag.cli.labelstudio import register as register_labelstudio
 
     register_labelstudio(lsub)
 
-    from labels.seeds_cli import register as register_seeds
+    from policytag.cli.seeds import register as register_seeds
 
     register_seeds(sub)
 

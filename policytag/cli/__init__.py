@@ -6,19 +6,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from labels.documents import DocumentError
-from labels.jsonl import DataError
-from labels.taxonomy import TaxonomyError
-from policytag import __version__
+from policytag.core.jsonl import DataError
+from policytag.core.taxonomy import TaxonomyError
+from policytag.core.version import __version__
+from policytag.labels.documents import DocumentError
 
 # Errors that mean "bad input": reported in one line, exit status 2, no traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (DataError, DocumentError, TaxonomyError, FileNotFoundError, ValueError)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from labels import cli as labels_cli
-    from serving import cli as serving_cli
-    from training import cli as training_cli
+    from policytag.cli import labels as labels_cli
+    from policytag.cli import serving as serving_cli
+    from policytag.cli import training as training_cli
 
     parser = argparse.ArgumentParser(
         prog="policytag",

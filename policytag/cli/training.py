@@ -10,11 +10,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from training.config import CONFIG_DIR, PretrainConfig, TrainConfig, add_dataclass_arguments, config_from_args
+from policytag.core.paths import default_config
+from policytag.training.config import PretrainConfig, TrainConfig, add_dataclass_arguments, config_from_args
 
-__all__ = ["main", "register"]
-
-DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
+__all__ = ["register"]
 
 
 def _setup_logging() -> None:
@@ -32,7 +31,7 @@ def register(sub: Any) -> None:
         "and write a self-describing model folder. Values come from --config (default: training/configs/"
         "default.yaml) and are overridden by the flags below.",
     )
-    t.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML config file (default: %(default)s)")
+    t.add_argument("--config", default=str(default_config()), help="YAML config file (default: %(default)s)")
     add_dataclass_arguments(t, TrainConfig)
     t.set_defaults(func=cmd_train)
 
@@ -69,7 +68,7 @@ def register(sub: Any) -> None:
         "holds out one document at a time), and report each fold and the mean ± std macro-F1: the figure to quote "
         "for reports of places the model has never seen.",
     )
-    c.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML config file (default: %(default)s)")
+    c.add_argument("--config", default=str(default_config()), help="YAML config file (default: %(default)s)")
     c.add_argument(
         "--pretrain-per-fold",
         action="store_true",
@@ -103,7 +102,7 @@ def register(sub: Any) -> None:
 
 
 def add_precision_argument(parser: argparse.ArgumentParser, *, default: str) -> None:
-    from training.precision import PRECISION_CHOICES
+    from policytag.training.precision import PRECISION_CHOICES
 
     parser.add_argument(
         "--precision",
@@ -117,7 +116,7 @@ def add_precision_argument(parser: argparse.ArgumentParser, *, default: str) -> 
 
 def cmd_train(args: argparse.Namespace) -> int:
     _setup_logging()
-    from training.train import train
+    from policytag.training.train import train
 
     cfg = config_from_args(TrainConfig, args)
     result = train(cfg)
@@ -131,7 +130,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
     _setup_logging()
-    from training.pretrain import pretrain
+    from policytag.training.pretrain import pretrain
 
     out = pretrain(config_from_args(PretrainConfig, args))
     print(f"wrote pretrained base {out}; use it with: policytag train --base-model {out}")
@@ -149,9 +148,9 @@ def _print_metrics(m: dict[str, Any]) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from labels.dataset import read_labelled
-    from training.predictor import load_predictor
-    from training.train import evaluate_predictor
+    from policytag.labels.dataset import read_labelled
+    from policytag.training.predictor import load_predictor
+    from policytag.training.train import evaluate_predictor
 
     predictor = load_predictor(args.model, precision=args.precision)
     records = read_labelled(args.data, predictor.taxonomy)
@@ -173,9 +172,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_cv(args: argparse.Namespace) -> int:
     _setup_logging()
-    from labels.jsonl import atomic_write_text
-    from training.config import load_config
-    from training.cv import cross_validate
+    from policytag.core.jsonl import atomic_write_text
+    from policytag.training.config import load_config
+    from policytag.training.cv import cross_validate
 
     cfg = config_from_args(TrainConfig, args)
     pre = load_config(PretrainConfig, args.pretrain_config) if args.pretrain_per_fold else None
@@ -198,10 +197,10 @@ def cmd_cv(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from labels.corpus import sentence_records
-    from labels.documents import DOCUMENT_SUFFIXES, read_document
-    from labels.jsonl import DataError, iter_jsonl, write_jsonl
-    from training.predictor import load_predictor
+    from policytag.core.jsonl import DataError, iter_jsonl, write_jsonl
+    from policytag.labels.corpus import sentence_records
+    from policytag.labels.documents import DOCUMENT_SUFFIXES, read_document
+    from policytag.training.predictor import load_predictor
 
     src = Path(args.input)
     rows: list[dict[str, Any]]
@@ -239,10 +238,3 @@ def cmd_predict(args: argparse.Namespace) -> int:
         for row in out:
             print(json.dumps(row, ensure_ascii=False))
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m training``: the same as ``policytag train``."""
-    from policytag.cli import main as policytag_main
-
-    return policytag_main(["train", *(sys.argv[1:] if argv is None else argv)])

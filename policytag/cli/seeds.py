@@ -10,14 +10,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from labels.corpus import build_corpus
-from labels.exclusions import fingerprint_pages
-from labels.harvest import HarvestedPage, parse_harvest_file
-from labels.ingest import IngestResult, ingest
-from labels.jsonl import DataError, atomic_write_text, read_jsonl
-from labels.manifest import ORIGINAL_SOURCE, ManifestRow, read_manifest, text_digest, write_manifest
-from labels.seeds import SeedsFolder, check_seeds, render_readme
-from labels.unlabelled import read_unlabelled_rows, write_unlabelled
+from policytag.core.jsonl import DataError, atomic_write_text, read_jsonl
+from policytag.labels.corpus import build_corpus
+from policytag.labels.exclusions import fingerprint_pages
+from policytag.labels.harvest import HarvestedPage, parse_harvest_file
+from policytag.labels.ingest import IngestResult, ingest
+from policytag.labels.manifest import ORIGINAL_SOURCE, ManifestRow, read_manifest, text_digest, write_manifest
+from policytag.labels.seeds import SeedsFolder, check_seeds, render_readme
+from policytag.labels.unlabelled import read_unlabelled_rows, write_unlabelled
 
 DEFAULT_SEEDS = "seeds"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from labels.jsonl import read_jsonl, write_jsonl
-from labels.labelstudio.client import LabelStudioError
+from policytag.core.jsonl import read_jsonl, write_jsonl
+from policytag.labels.labelstudio.client import LabelStudioError
 
 __all__ = ["LOCAL_ML_ENV", "connect_backend", "register", "retrieve_predictions"]
 
@@ -35,7 +35,7 @@ def _handled(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     """Report Label Studio and server errors in one line (exit 2), like the kit's other user errors."""
 
     def run(args: argparse.Namespace) -> int:
-        from labels.labelstudio.server import ServerError
+        from policytag.labels.labelstudio.server import ServerError
 
         try:
             return fn(args)
@@ -49,7 +49,7 @@ def _handled(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
 
 def register(lsub: Any) -> None:
     """Add push, pull, agreement, connect and server to the ``policytag labels`` subparsers."""
-    from labels.labelstudio.push import STRATEGIES
+    from policytag.labels.labelstudio.push import STRATEGIES
 
     p = lsub.add_parser(
         "push",
@@ -149,9 +149,9 @@ def register(lsub: Any) -> None:
 
 def cmd_push(args: argparse.Namespace) -> int:
     """``policytag labels push``."""
-    from labels.labelstudio.client import connect
-    from labels.labelstudio.push import push, read_sentences
-    from labels.taxonomy import load_taxonomy
+    from policytag.core.taxonomy import load_taxonomy
+    from policytag.labels.labelstudio.client import connect
+    from policytag.labels.labelstudio.push import push, read_sentences
 
     taxonomy = load_taxonomy()
     sentences = read_sentences(args.sentences)
@@ -163,7 +163,7 @@ def cmd_push(args: argparse.Namespace) -> int:
             labelled |= {str(r.get("id")) for r in read_jsonl(f)}
     predictor = None
     if args.model:
-        from training.predictor import load_predictor
+        from policytag.training.predictor import load_predictor
 
         predictor = load_predictor(args.model)
     client = connect(args.url, args.api_key)
@@ -199,11 +199,11 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 def cmd_pull(args: argparse.Namespace) -> int:
     """``policytag labels pull``."""
-    from labels.dataset import read_labelled
-    from labels.labelstudio.client import connect, export_snapshot, find_project, user_emails
-    from labels.labelstudio.config import ConfigMismatchError, check_label_config
-    from labels.labelstudio.pull import annotation_records, append_log, consolidate, read_log
-    from labels.taxonomy import load_taxonomy
+    from policytag.core.taxonomy import load_taxonomy
+    from policytag.labels.dataset import read_labelled
+    from policytag.labels.labelstudio.client import connect, export_snapshot, find_project, user_emails
+    from policytag.labels.labelstudio.config import ConfigMismatchError, check_label_config
+    from policytag.labels.labelstudio.pull import annotation_records, append_log, consolidate, read_log
 
     taxonomy = load_taxonomy()
     client = connect(args.url, args.api_key)
@@ -259,9 +259,9 @@ def _count_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> int:
 
 def cmd_agreement(args: argparse.Namespace) -> int:
     """``policytag labels agreement``."""
-    from labels.labelstudio.annotator_agreement import compute_agreement, render_agreement
-    from labels.labelstudio.pull import read_log
-    from labels.taxonomy import load_taxonomy
+    from policytag.core.taxonomy import load_taxonomy
+    from policytag.labels.labelstudio.annotator_agreement import compute_agreement, render_agreement
+    from policytag.labels.labelstudio.pull import read_log
 
     taxonomy = load_taxonomy()
     if not Path(args.log).exists():
@@ -367,9 +367,9 @@ def cmd_connect(args: argparse.Namespace) -> int:
     """``policytag labels connect``."""
     import os
 
-    from labels.labelstudio.client import connect, find_project
-    from labels.labelstudio.config import ConfigMismatchError, check_label_config
-    from labels.taxonomy import load_taxonomy
+    from policytag.core.taxonomy import load_taxonomy
+    from policytag.labels.labelstudio.client import connect, find_project
+    from policytag.labels.labelstudio.config import ConfigMismatchError, check_label_config
 
     url = args.backend_url.rstrip("/")
     try:
@@ -406,7 +406,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
 def cmd_server(args: argparse.Namespace) -> int:
     """``policytag labels server``: runs until Ctrl-C or SIGTERM, then stops Label Studio with SIGTERM."""
-    from labels.labelstudio.server import (
+    from policytag.labels.labelstudio.server import (
         CREDENTIALS_FILE,
         DB_FILE,
         ServerError,

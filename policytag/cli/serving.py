@@ -6,7 +6,7 @@ import argparse
 import logging
 from typing import Any, get_args
 
-from serving.core.config import Settings
+from policytag.serving.core.config import Settings
 
 __all__ = ["register"]
 
@@ -36,8 +36,8 @@ def register(sub: Any) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from serving.app import create_app
-    from training.predictor import read_manifest
+    from policytag.serving.app import create_app
+    from policytag.training.predictor import read_manifest
 
     given = {"model_path": args.model, "host": args.host, "port": args.port, "precision": args.precision}
     overrides = {k: v for k, v in given.items() if v}

@@ -23,12 +23,12 @@ from typing import Any
 
 import yaml
 
-from labels.jsonl import DataError
+from policytag.core.jsonl import DataError
+from policytag.core.paths import find_input, taxonomy_file
 
-__all__ = ["OTHER", "TAXONOMY_PATH", "Label", "Taxonomy", "TaxonomyError", "load_taxonomy"]
+__all__ = ["OTHER", "Label", "Taxonomy", "TaxonomyError", "load_taxonomy"]
 
 OTHER = "other"
-TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
 _LABEL_FIELDS = ("id", "zh", "en", "description")
 
 
@@ -152,7 +152,7 @@ class Taxonomy:
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Load and validate a taxonomy YAML (or JSON) file; the default is ``labels/taxonomy.yaml``."""
-    p = Path(path) if path is not None else TAXONOMY_PATH
+    p = find_input(path) if path is not None else taxonomy_file()
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
