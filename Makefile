@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint corpus clean labelstudio labelstudio-install bench-serve bench-guard
+.PHONY: install demo test test-slow lint wheel-check corpus clean labelstudio labelstudio-install bench-serve bench-guard
 
 # The venv is (re)built when pyproject.toml changes. torch is installed first, pinned, so that no
 # dependency resolution can reach for a CUDA build.
@@ -38,40 +38,48 @@ demo: corpus
 	$(BIN)/python -m policytag.serving.demo --model models/demo $(DEMO_DOC)
 	@echo "== demo done: models/demo is the model folder (model card: models/demo/README.md)"
 
+# Style, types, the layer contract (import-linter, pyproject.toml) and the 60-line function limit.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_function_length.py
 
-# Label Studio 1.23.2 lives in its own venv (.venv-ls): it pins its SDK and many Django packages exactly.
-# A failed install does not stop `make test`: the real-server tests then skip with a loud message.
+# Label Studio 1.23.2 lives in its own venv (.venv-ls, or $POLICYTAG_LABEL_STUDIO_VENV): it pins its SDK and
+# many Django packages exactly. A failed install does not stop `make test`: the real-server tests then skip
+# with a loud message.
 labelstudio-install: install
-	@$(BIN)/python -m policytag.labels.labelstudio.server install || { \
+	@$(BIN)/python scripts/install_labelstudio.py || { \
 	  echo '!!!!!!!! Label Studio could not be installed into .venv-ls: its real-server tests will be SKIPPED !!!!!!!!'; }
 
 # A local Label Studio on 127.0.0.1 (data in labelstudio-data/); prints URL, user and token; Ctrl-C stops it.
-labelstudio: install
+labelstudio: install labelstudio-install
 	$(BIN)/policytag labels server
 
 test: install labelstudio-install
 	bash scripts/install-browser.sh
-	$(BIN)/ruff check .
-	$(BIN)/mypy
+	$(MAKE) lint
 	$(BIN)/python -m pytest
+	bash scripts/check_wheel.sh
+
+# The kit as a user installs it: a wheel in a clean venv, used from an empty folder (also part of `make test`).
+wheel-check:
+	bash scripts/check_wheel.sh
 
 test-slow: install
 	$(BIN)/python -m pytest -m slow
 
 # Inference speed of every path on a bert-base-shaped model, and the accuracy guard of the BERT candidate.
 bench-serve: install
-	$(BIN)/python benchmarks/serve_bench.py
+	$(BIN)/python -m benchmarks.serve_bench
 
 # The fast inference paths and their accuracy guard are the BERT's: the guard is measured on the BERT candidate.
 models/bert/policytag.json: install
 	$(BIN)/policytag train --config training/configs/bert.yaml --output-dir models/bert
 
 bench-guard: install models/bert/policytag.json
-	$(BIN)/python benchmarks/quant_agreement.py --model models/bert
+	$(BIN)/python -m benchmarks.quant_agreement --model models/bert
 
 clean:
 	rm -rf $(VENV) .venv-ls .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -12,7 +12,9 @@ does), on a random-weight model of the scratch-base shape, in one process. The v
 turns for ``--rounds`` rounds and the JSON gives each one's median and best: this VM's speed
 drifts, and turns spread the drift over all three alike. CPUs with native bf16 only.
 
-    python benchmarks/bf16_variants.py            # about 3 minutes on 2 cores, most of it compiling
+Run it as a module from the repository root (it shares ``benchmarks.serve_bench``'s model builder):
+
+    python -m benchmarks.bf16_variants        # about 3 minutes on 2 cores, most of it compiling
 """
 
 from __future__ import annotations
@@ -28,39 +30,52 @@ import typing
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-if __package__ in (None, ""):  # run as a script: the repository root holds the benchmarks package
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if TYPE_CHECKING:
+    from policytag.training.bert_predictor import BertPredictor
+
+Variant = Callable[[list[str]], Any]
+CAST = "cast (the kit's bf16)"
+CALL_SIZE = 128  # sentences per predict call, as serve_bench.py times the kit
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--rounds", type=int, default=5, help="turns each variant gets (default: 5)")
-    ap.add_argument("--sentences", type=int, default=None, help="time the first N seed sentences (default: all 449)")
-    args = ap.parse_args(argv)
+    ap.add_argument(
+        "--sentences",
+        type=int,
+        default=None,
+        help="time the first N seed sentences (default: all of labels/sentences.jsonl)",
+    )
+    return ap.parse_args(argv)
 
+
+def kit_predictors() -> tuple[BertPredictor, BertPredictor]:
+    """The kit's fp32 and bf16 predictors of one random-weight scratch-base model (exits without bf16)."""
     import torch
 
-    from benchmarks.serve_bench import build_bench_model, machine, seed_sentences
+    from benchmarks.serve_bench import build_bench_model, seed_sentences
     from policytag.training.bert_predictor import BertPredictor
-    from policytag.training.precision import unavailable_reason
+    from policytag.training.numerics.cpu import unavailable_reason
     from policytag.training.predictor import load_predictor
 
     why = unavailable_reason("bf16", torch.device("cpu"))
     if why is not None:
         raise SystemExit(f"bf16: {why}")
-    texts = seed_sentences(args.sentences)
     with tempfile.TemporaryDirectory(prefix="policytag-bf16-") as work:
         folder = Path(work) / "scratch-base-random"
         build_bench_model(folder, seed_sentences(None))  # the vocabulary of all seed sentences
-        fp32 = load_predictor(folder, precision="fp32")
-        kit_bf16 = load_predictor(folder, precision="bf16")
+        fp32 = load_predictor(folder, numerics="fp32")
+        kit_bf16 = load_predictor(folder, numerics="bf16")
     assert isinstance(fp32, BertPredictor) and isinstance(kit_bf16, BertPredictor)
+    return fp32, kit_bf16
 
-    def autocast(batch: list[str]) -> Any:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return fp32.predict(batch)
+
+def compiled_predictor(kit_bf16: BertPredictor, texts: list[str]) -> tuple[BertPredictor, float]:
+    """The kit's bf16 predictor with its model through ``torch.compile``, compiled on ``texts``; and the seconds."""
+    import torch
 
     t0 = time.perf_counter()
     # The compiled module stands in for the model: it forwards attributes such as .config to it.
@@ -69,30 +84,46 @@ def main(argv: list[str] | None = None) -> int:
     # The predictor runs in inference mode: compiling in another grad mode would compile twice.
     with torch._inductor.config.patch(freezing=True), torch.inference_mode():
         compiled.predict(texts)  # compiles, for the batch shapes of these sentences
-    compile_s = time.perf_counter() - t0
-    variants: dict[str, Callable[[list[str]], Any]] = {
-        "cast (the kit's bf16)": kit_bf16.predict,
-        "autocast": autocast,
-        "compiled": compiled.predict,
-    }
+    return compiled, time.perf_counter() - t0
 
-    def rate(fn: Callable[[list[str]], Any]) -> float:
-        t0 = time.perf_counter()
-        for start in range(0, len(texts), 128):
-            fn(texts[start : start + 128])
-        return len(texts) / (time.perf_counter() - t0)
 
-    for fn in variants.values():
-        rate(fn)  # warm-up
-    rates: dict[str, list[float]] = {name: [] for name in variants}
-    for i in range(args.rounds):
-        print(f"round {i + 1}/{args.rounds}", file=sys.stderr, flush=True)
-        for name, fn in variants.items():
-            rates[name].append(rate(fn))
-    base = statistics.median(rates["cast (the kit's bf16)"])
-    report = {
+def variants(fp32: BertPredictor, kit_bf16: BertPredictor, compiled: BertPredictor) -> dict[str, Variant]:
+    import torch
+
+    def autocast(batch: list[str]) -> Any:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return fp32.predict(batch)
+
+    return {CAST: kit_bf16.predict, "autocast": autocast, "compiled": compiled.predict}
+
+
+def rate(fn: Variant, texts: list[str]) -> float:
+    """Sentences per second of ``fn`` over ``texts``, ``CALL_SIZE`` per call."""
+    t0 = time.perf_counter()
+    for start in range(0, len(texts), CALL_SIZE):
+        fn(texts[start : start + CALL_SIZE])
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def take_turns(named: dict[str, Variant], texts: list[str], rounds: int) -> dict[str, list[float]]:
+    """Each variant's rate in each round, the variants taking turns (after one warm-up call each)."""
+    for fn in named.values():
+        rate(fn, texts)  # warm-up
+    rates: dict[str, list[float]] = {name: [] for name in named}
+    for i in range(rounds):
+        print(f"round {i + 1}/{rounds}", file=sys.stderr, flush=True)
+        for name, fn in named.items():
+            rates[name].append(rate(fn, texts))
+    return rates
+
+
+def report(rates: dict[str, list[float]], *, sentences: int, compile_s: float) -> dict[str, Any]:
+    from benchmarks.serve_bench import machine
+
+    base = statistics.median(rates[CAST])
+    return {
         "machine": machine(),
-        "sentences": len(texts),
+        "sentences": sentences,
         "compile_s": round(compile_s, 1),
         "sentences_per_s": {
             name: {
@@ -103,7 +134,17 @@ def main(argv: list[str] | None = None) -> int:
             for name, r in rates.items()
         },
     }
-    print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from benchmarks.serve_bench import seed_sentences
+
+    fp32, kit_bf16 = kit_predictors()
+    texts = seed_sentences(args.sentences)
+    compiled, compile_s = compiled_predictor(kit_bf16, texts)
+    rates = take_turns(variants(fp32, kit_bf16, compiled), texts, args.rounds)
+    print(json.dumps(report(rates, sentences=len(texts), compile_s=compile_s), ensure_ascii=False, indent=2))
     return 0
 
 

@@ -5,9 +5,10 @@ offers on x86 is the PT2E flow: ``torch.export`` the model, annotate it with tor
 ``X86InductorQuantizer`` (static int8 activations and weights), calibrate on seed sentences,
 convert, and ``torch.compile`` with freezing so that oneDNN runs fused int8 kernels. This script
 times that against the kit's fp32, bf16 and int8 on the same batch of 32 seed sentences, in one
-process, the paths taking turns. torchao is not a dependency of the kit:
+process, the paths taking turns. torchao is not a dependency of the kit. Run it as a module from
+the repository root (it shares ``benchmarks.serve_bench``'s model builder):
 
-    pip install --no-deps torchao && python benchmarks/int8_pt2e.py     # about 2 minutes
+    pip install --no-deps torchao && python -m benchmarks.int8_pt2e     # about 2 minutes
 """
 
 from __future__ import annotations
@@ -15,98 +16,150 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-if __package__ in (None, ""):  # run as a script: the repository root holds the benchmarks package
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--rounds", type=int, default=5, help="turns each path gets (default: 5)")
-    args = ap.parse_args(argv)
-    try:
-        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
-        from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as xiq
-    except ImportError:
-        raise SystemExit("torchao is not installed: pip install --no-deps torchao") from None
+if TYPE_CHECKING:
     import torch
 
-    from benchmarks.serve_bench import build_bench_model, machine, seed_sentences
-    from policytag.training.bert_predictor import BertPredictor
-    from policytag.training.precision import PRECISIONS, unavailable_reason
+    from policytag.training.predictor import Predictor
+
+Encode = Callable[[list[str]], tuple["torch.Tensor", "torch.Tensor"]]
+BATCH = 32  # the timed batch: this many sentences around the median length
+CALIBRATION = 256  # sentences (other than the timed batch) that calibrate the static quantizer
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--rounds", type=int, default=5, help="turns each path gets (default: 5)")
+    return ap.parse_args(argv)
+
+
+def require_torchao() -> None:
+    try:
+        import torchao.quantization.pt2e.quantize_pt2e
+        import torchao.quantization.pt2e.quantizer.x86_inductor_quantizer  # noqa: F401
+    except ImportError:
+        raise SystemExit("torchao is not installed: pip install --no-deps torchao") from None
+
+
+def kit_predictors(texts: list[str]) -> dict[str, Predictor]:
+    """The kit's predictor in every numerics this CPU runs, of one random-weight scratch-base model."""
+    import torch
+
+    from benchmarks.serve_bench import build_bench_model
+    from policytag.training.numerics.cpu import unavailable_reason
+    from policytag.training.numerics.names import NUMERICS
     from policytag.training.predictor import load_predictor
 
-    texts = seed_sentences(None)
     with tempfile.TemporaryDirectory(prefix="policytag-pt2e-") as work:
         folder = Path(work) / "scratch-base-random"
         build_bench_model(folder, texts)
         cpu = torch.device("cpu")
-        kit = {p: load_predictor(folder, precision=p) for p in PRECISIONS if unavailable_reason(p, cpu) is None}
-    fp32 = kit["fp32"]
-    assert isinstance(fp32, BertPredictor) and fp32.tokenizer is not None and fp32.model is not None
-    tokenizer, model = fp32.tokenizer, fp32.model
+        return {p: load_predictor(folder, numerics=p) for p in NUMERICS if unavailable_reason(p, cpu) is None}
+
+
+def batch_and_calibration(texts: list[str]) -> tuple[list[str], list[str]]:
+    """The ``BATCH`` sentences around the median length (a batch as wide as the length buckets make
+    them), and the others."""
+    by_length = sorted(texts, key=len)
+    lo = len(by_length) // 2 - BATCH // 2
+    hi = lo + BATCH
+    return by_length[lo:hi], by_length[:lo] + by_length[hi:]
+
+
+def logits_module(inner: torch.nn.Module) -> torch.nn.Module:
+    """The classifier as a function of two tensors, which is what torch.export takes."""
+    import torch
 
     class Logits(torch.nn.Module):
-        """The classifier as a function of two tensors, which is what torch.export takes."""
-
-        def __init__(self, inner: torch.nn.Module) -> None:
+        def __init__(self) -> None:
             super().__init__()
             self.inner = inner
 
         def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
             return self.inner(input_ids=ids, attention_mask=mask).logits
 
-    def encode(batch: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        enc = tokenizer(batch, padding=True, truncation=True, max_length=128, return_tensors="pt")
-        return enc["input_ids"], enc["attention_mask"]
+    return Logits().eval()
 
-    # The 32 sentences around the median length: a batch as wide as the length buckets make them.
-    by_length = sorted(texts, key=len)
-    middle = len(by_length) // 2
-    batch_texts, others = by_length[middle - 16 : middle + 16], by_length[: middle - 16] + by_length[middle + 16 :]
-    ids, mask = encode(batch_texts)
+
+def pt2e_int8(
+    model: torch.nn.Module, encode: Encode, batch: tuple[torch.Tensor, torch.Tensor], calibration: list[str]
+) -> tuple[Callable[..., Any], torch.Tensor, float]:
+    """Export, quantize (static int8), calibrate and compile ``model``; its logits on ``batch``; the seconds."""
+    import torch
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as xiq
+
     rows, width = torch.export.Dim("rows", min=2, max=256), torch.export.Dim("width", min=4, max=128)
+    shapes = {"ids": {0: rows, 1: width}, "mask": {0: rows, 1: width}}
     t0 = time.perf_counter()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # torch.export and torchao warn about APIs they are moving
-        graph = torch.export.export(
-            Logits(model).eval(), (ids, mask), dynamic_shapes={"ids": {0: rows, 1: width}, "mask": {0: rows, 1: width}}
-        ).module()
+        graph = torch.export.export(logits_module(model), batch, dynamic_shapes=shapes).module()
         quantizer = xiq.X86InductorQuantizer()
         quantizer.set_global(xiq.get_default_x86_inductor_quantization_config(is_dynamic=False))
         prepared = prepare_pt2e(graph, quantizer)
-        for start in range(0, 256, 32):  # calibrate on sentences other than the timed batch
-            prepared(*encode(others[start : start + 32]))
+        for start in range(0, CALIBRATION, BATCH):
+            prepared(*encode(calibration[start : start + BATCH]))
         compiled = torch.compile(convert_pt2e(prepared), dynamic=True)
     # Compiling happens on the first call; later calls must run in the same grad mode, or dynamo
     # compiles again, outside this config patch.
     with torch._inductor.config.patch(freezing=True), torch.inference_mode():
-        pt2e_logits = compiled(ids, mask)
-    prepare_s = time.perf_counter() - t0
+        logits = compiled(*batch)
+    return compiled, logits, time.perf_counter() - t0
+
+
+def take_turns(paths: dict[str, Callable[[], Any]], rounds: int) -> dict[str, list[float]]:
+    """Each path's seconds in each round, the paths taking turns (after one warm-up call each)."""
+    import torch
+
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    with torch.inference_mode():
+        for fn in paths.values():
+            fn()  # warm-up
+        for _ in range(rounds):
+            for name, fn in paths.items():
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    require_torchao()
+    import torch
+
+    from benchmarks.serve_bench import machine, seed_sentences
+    from policytag.training.bert_predictor import BertPredictor
+
+    texts = seed_sentences(None)
+    kit = kit_predictors(texts)
+    fp32 = kit["fp32"]
+    assert isinstance(fp32, BertPredictor) and fp32.tokenizer is not None and fp32.model is not None
+    tokenizer, model = fp32.tokenizer, fp32.model
+
+    def encode(batch: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        enc = tokenizer(batch, padding=True, truncation=True, max_length=128, return_tensors="pt")
+        return enc["input_ids"], enc["attention_mask"]
+
+    batch_texts, others = batch_and_calibration(texts)
+    ids, mask = encode(batch_texts)
+    compiled, pt2e_logits, prepare_s = pt2e_int8(model, encode, (ids, mask), others)
 
     def forward(m: torch.nn.Module) -> Callable[[], Any]:
         return lambda: m(input_ids=ids, attention_mask=mask)
 
     paths = {f"kit {p}": forward(k.model) for p, k in kit.items() if isinstance(k, BertPredictor) and k.model}
     paths["pt2e static int8, compiled"] = lambda: compiled(ids, mask)
-    times: dict[str, list[float]] = {name: [] for name in paths}
+    times = take_turns(paths, args.rounds)
     with torch.inference_mode():
         reference = model(input_ids=ids, attention_mask=mask).logits
-        for fn in paths.values():
-            fn()  # warm-up
-        for _ in range(args.rounds):
-            for name, fn in paths.items():
-                t0 = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - t0)
-    batch = ids.shape[0]
     report = {
         "machine": machine(),
         "batch": list(ids.shape),
@@ -115,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         "pt2e_max_score_change_vs_fp32": round(
             float((torch.sigmoid(pt2e_logits) - torch.sigmoid(reference)).abs().max()), 4
         ),
-        "sentences_per_s_median": {name: round(batch / statistics.median(t), 1) for name, t in times.items()},
+        "sentences_per_s_median": {name: round(ids.shape[0] / statistics.median(t), 1) for name, t in times.items()},
     }
     print(json.dumps(report, indent=2))
     return 0

@@ -7,8 +7,8 @@ those of the five original seeds):
 a. ``naive``: ``transformers.pipeline("text-classification")`` called once per sentence, fp32;
 b. ``fp32``: the kit's predictor (whole-input tokenization, length-bucketed batches);
 c. ``bf16``, ``int8`` and ``auto``: the kit's fast paths (bf16 only where the CPU has it);
-d. ``served``: ``policytag serve`` with ``--precision auto`` under 8 concurrent clients, 16
-   sentences per request; and under ``servers`` a server in each precision under the same load
+d. ``served``: ``policytag serve`` with ``--numerics auto`` under 8 concurrent clients, 16
+   sentences per request; and under ``servers`` a server in each numerics under the same load
    (once), with its resident memory after loading and its peak;
 
 and the matrix-multiply ceiling: the six linear layers of a bert-base layer (Q, K, V, output,
@@ -27,10 +27,10 @@ forward passes (its ``policytag_inference_seconds`` metric).
 Random weights are fine for speed, but say nothing of accuracy: the accuracy guard of this
 model is therefore not measured, and every path is admitted to ``auto``, which then chooses by
 its load-time speed probe alone. ``benchmarks/quant_agreement.py`` measures the guard on a
-trained model.
+trained model (``policytag guard`` stores it in a model folder).
 
-    python benchmarks/serve_bench.py            # the full run (about 6 minutes on 2 cores)
-    python benchmarks/serve_bench.py --quick    # 48 sentences; naive, fp32, auto, served auto
+    python -m benchmarks.serve_bench            # the full run (about 6 minutes on 2 cores)
+    python -m benchmarks.serve_bench --quick    # 48 sentences; naive, fp32, auto, served auto
 """
 
 from __future__ import annotations
@@ -53,8 +53,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from policytag.core.paths import data_path
+
 ROOT = Path(__file__).resolve().parent.parent
-SENTENCES = ROOT / "labels" / "sentences.jsonl"
+SENTENCES = data_path("sentences")
 CLIENTS = 8
 PER_REQUEST = 16
 
@@ -87,9 +89,17 @@ def build_bench_model(folder: Path, texts: list[str]) -> None:
     from policytag.training.base_model import resolve_base
     from policytag.training.bert import build_model
     from policytag.training.config import TrainConfig
-    from policytag.training.model_folder import atomic_folder, write_json
-    from policytag.training.precision_guard import GUARD_FILE
-    from policytag.training.precision_names import PRECISIONS
+    from policytag.training.model_folder import (
+        FORMAT,
+        GUARD,
+        MANIFEST,
+        METRICS,
+        TAXONOMY,
+        THRESHOLDS,
+        atomic_folder,
+        write_json,
+    )
+    from policytag.training.numerics.names import NUMERICS
 
     torch.manual_seed(0)
     tax = load_taxonomy()
@@ -101,9 +111,9 @@ def build_bench_model(folder: Path, texts: list[str]) -> None:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         write_json(
-            tmp / "policytag.json",
+            tmp / MANIFEST,
             {
-                "format": 1,
+                "format": FORMAT,
                 "kind": "bert",
                 "name": "bench-scratch-base",
                 "version": version,
@@ -115,18 +125,18 @@ def build_bench_model(folder: Path, texts: list[str]) -> None:
                 "max_length": 128,
             },
         )
-        write_json(tmp / "taxonomy.json", tax.to_dict())
-        write_json(tmp / "thresholds.json", {"thresholds": dict.fromkeys(tax.ids, 0.5)})
-        write_json(tmp / "metrics.json", {"note": "untrained: no metrics"})
+        write_json(tmp / TAXONOMY, tax.to_dict())
+        write_json(tmp / THRESHOLDS, {"thresholds": dict.fromkeys(tax.ids, 0.5)})
+        write_json(tmp / METRICS, {"note": "untrained: no metrics"})
         admitted = {"agreement": None, "macro_f1_change": None, "qualifies": True}
         write_json(
-            tmp / GUARD_FILE,
+            tmp / GUARD,
             {
                 "format": 1,
                 "model_version": version,
                 "note": "serve_bench: random weights, accuracy not measured; every path admitted so that auto "
                 "chooses by speed. Not a real guard: see benchmarks/quant_agreement.py.",
-                "paths": dict.fromkeys(PRECISIONS, admitted),
+                "paths": dict.fromkeys(NUMERICS, admitted),
             },
         )
 
@@ -149,11 +159,11 @@ def worker_naive(model: str, texts: list[str]) -> dict[str, Any]:
     return {"sentences_per_s": len(texts) / sum(times), "call_size": 1, **_percentiles(times)}
 
 
-def worker_predictor(model: str, texts: list[str], precision: str, call_size: int, rounds: int) -> dict[str, Any]:
+def worker_predictor(model: str, texts: list[str], numerics: str, call_size: int, rounds: int) -> dict[str, Any]:
     from policytag.training.predictor import load_predictor
 
     t0 = time.perf_counter()
-    predictor = load_predictor(model, precision=precision)
+    predictor = load_predictor(model, numerics=numerics)
     load_s = time.perf_counter() - t0
     predictor.predict(texts)  # warm-up: every batch shape once
     times = []
@@ -174,7 +184,7 @@ def worker_predictor(model: str, texts: list[str], precision: str, call_size: in
         "call_size": call_size,
         **_percentiles(times),
         "load_s": round(load_s, 1),
-        "precision": predictor.precision_info,
+        "numerics": predictor.numerics_info,
         "peak_rss_mib": peak,
     }
 
@@ -206,69 +216,89 @@ def _time_split(predictor: Any, texts: list[str], call_size: int) -> dict[str, f
     }
 
 
+# The six linear layers of a bert-base layer (Q, K, V, attention output, FFN up and down) as (in, out).
+HIDDEN, INNER, LAYERS, CEILING_BATCH = 768, 3072, 12, 32
+LINEAR_SHAPES = [(HIDDEN, HIDDEN)] * 4 + [(HIDDEN, INNER), (INNER, HIDDEN)]
+
+
 def worker_ceiling(mean_tokens: float, repeats: int) -> dict[str, Any]:
+    """The matrix-multiply ceiling of each numerics path: the six linears alone, on one batch's tokens."""
+    import torch
+
+    from policytag.training.numerics.cpu import int8_engine
+
+    tokens = round(CEILING_BATCH * mean_tokens)
+    ops_per_layer = sum(2 * tokens * i * o for i, o in LINEAR_SHAPES)
+    out: dict[str, Any] = {"tokens_per_matmul": tokens, "mean_tokens_per_sentence": round(mean_tokens, 1)}
+    for name, mods in _ceiling_linears().items():
+        if mods is None:
+            out[name] = None
+            continue
+        dtype = torch.bfloat16 if name == "bf16" else torch.float32
+        seconds = _best_seconds(mods, dtype, tokens, repeats)
+        out[name] = {
+            "gop_per_s": round(ops_per_layer / seconds / 1e9, 1),
+            "sentences_per_s": round(CEILING_BATCH / (LAYERS * seconds), 1),
+            "new_shape_extra_ms": round(_new_shape_cost(mods, dtype, tokens), 1),
+            **({"engine": int8_engine()} if name == "int8" else {}),
+        }
+    return out
+
+
+def _ceiling_linears() -> dict[str, list[Any] | None]:
+    """The six linears in each numerics path the kit runs (bf16: ``None`` where the CPU lacks it)."""
     import torch
     from torch import nn
 
-    from policytag.training.precision import int8_engine, quantize_linears, unavailable_reason
-
-    hidden, inner, layers, batch = 768, 3072, 12, 32
-    tokens = round(batch * mean_tokens)
-    shapes = [(hidden, hidden)] * 4 + [(hidden, inner), (inner, hidden)]
-    ops_per_layer = sum(2 * tokens * i * o for i, o in shapes)
+    from policytag.training.numerics.convert import quantize_linears
+    from policytag.training.numerics.cpu import unavailable_reason
 
     def linears(dtype: torch.dtype) -> list[nn.Module]:
-        return [nn.Linear(i, o).eval().to(dtype) for i, o in shapes]
+        return [nn.Linear(i, o).eval().to(dtype) for i, o in LINEAR_SHAPES]
 
-    def timed(mods: list[nn.Module], dtype: torch.dtype) -> float:
-        xs = [torch.randn(tokens, i).to(dtype) for i, _ in shapes]
-        with torch.inference_mode():
-            for m, x in zip(mods, xs, strict=True):
-                m(x)
-            best = float("inf")
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                for m, x in zip(mods, xs, strict=True):
-                    m(x)
-                best = min(best, time.perf_counter() - t0)
-        return best
-
-    def new_shape_cost(mods: list[nn.Module], dtype: torch.dtype) -> float:
-        """Extra milliseconds the six linears take on a row count they have not seen: a served
-        batch of a new shape pays it (oneDNN builds a kernel per shape and caches it)."""
-        xs = [torch.randn(tokens, i).to(dtype) for i, _ in shapes]
-        fresh: list[float] = []
-        again: list[float] = []
-        with torch.inference_mode():
-            for k in range(1, 8):  # row counts just below ``tokens``, each new to these layers
-                for runs in (fresh, again):
-                    t0 = time.perf_counter()
-                    for m, x in zip(mods, xs, strict=True):
-                        m(x[: tokens - k])
-                    runs.append(time.perf_counter() - t0)
-        return 1000 * (statistics.median(fresh) - statistics.median(again))
-
-    out: dict[str, Any] = {"tokens_per_matmul": tokens, "mean_tokens_per_sentence": round(mean_tokens, 1)}
-    kinds: dict[str, list[nn.Module] | None] = {"fp32": linears(torch.float32), "bf16": None, "int8": None}
+    kinds: dict[str, list[Any] | None] = {"fp32": linears(torch.float32), "bf16": None, "int8": None}
     if unavailable_reason("bf16", torch.device("cpu")) is None:
         kinds["bf16"] = linears(torch.bfloat16)
     wrapped: list[nn.Module] = [nn.Sequential(m) for m in linears(torch.float32)]
     for w in wrapped:
         quantize_linears(w)  # swaps the Linear inside each wrapper for a dynamic int8 one
     kinds["int8"] = wrapped
-    for name, mods in kinds.items():
-        if mods is None:
-            out[name] = None
-            continue
-        dtype = torch.bfloat16 if name == "bf16" else torch.float32
-        seconds = timed(mods, dtype)
-        out[name] = {
-            "gop_per_s": round(ops_per_layer / seconds / 1e9, 1),
-            "sentences_per_s": round(batch / (layers * seconds), 1),
-            "new_shape_extra_ms": round(new_shape_cost(mods, dtype), 1),
-            **({"engine": int8_engine()} if name == "int8" else {}),
-        }
-    return out
+    return kinds
+
+
+def _best_seconds(mods: list[Any], dtype: Any, tokens: int, repeats: int) -> float:
+    """The best of ``repeats`` passes through the six linears, after one warm-up pass."""
+    import torch
+
+    xs = [torch.randn(tokens, i).to(dtype) for i, _ in LINEAR_SHAPES]
+    with torch.inference_mode():
+        for m, x in zip(mods, xs, strict=True):
+            m(x)
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for m, x in zip(mods, xs, strict=True):
+                m(x)
+            best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _new_shape_cost(mods: list[Any], dtype: Any, tokens: int) -> float:
+    """Extra milliseconds the six linears take on a row count they have not seen: a served
+    batch of a new shape pays it (oneDNN builds a kernel per shape and caches it)."""
+    import torch
+
+    xs = [torch.randn(tokens, i).to(dtype) for i, _ in LINEAR_SHAPES]
+    fresh: list[float] = []
+    again: list[float] = []
+    with torch.inference_mode():
+        for k in range(1, 8):  # row counts just below ``tokens``, each new to these layers
+            for runs in (fresh, again):
+                t0 = time.perf_counter()
+                for m, x in zip(mods, xs, strict=True):
+                    m(x[: tokens - k])
+                runs.append(time.perf_counter() - t0)
+    return 1000 * (statistics.median(fresh) - statistics.median(again))
 
 
 def run_worker(**job: Any) -> dict[str, Any]:
@@ -288,7 +318,7 @@ def _quiet_env() -> dict[str, str]:
 
 
 @contextmanager
-def server(model: str, precision: str, **settings: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def server(model: str, numerics: str, **settings: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     import socket
 
     import httpx
@@ -296,7 +326,7 @@ def server(model: str, precision: str, **settings: str) -> Iterator[tuple[str, s
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**_quiet_env(), "POLICYTAG_PRECISION": precision}
+    env = {**_quiet_env(), "POLICYTAG_NUMERICS": numerics}
     env.update({f"POLICYTAG_{k.upper()}": v for k, v in settings.items()})
     cmd = [sys.executable, "-m", "policytag", "serve", "--model", model, "--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -403,14 +433,14 @@ def _inference_seconds(base: str) -> float:
     raise RuntimeError("the server's /metrics has no policytag_inference_seconds_sum")
 
 
-def serve(model: str, texts: list[str], precision: str, *, rounds: int) -> dict[str, Any]:
-    """A server in ``precision``: its memory after loading, the load test, its peak memory."""
+def serve(model: str, texts: list[str], numerics: str, *, rounds: int) -> dict[str, Any]:
+    """A server in ``numerics``: its memory after loading, the load test, its peak memory."""
     import httpx
 
-    with server(model, precision) as (base, proc):
-        info = httpx.get(f"{base}/v1/model", timeout=10).json()["precision"]
+    with server(model, numerics) as (base, proc):
+        info = httpx.get(f"{base}/v1/model", timeout=10).json()["numerics"]
         idle = _server_rss_mib(proc)
-        result: dict[str, Any] = {"precision": info, "rss_after_load_mib": idle["rss_mib"]}
+        result: dict[str, Any] = {"numerics": info, "rss_after_load_mib": idle["rss_mib"]}
         warm = {"sentences": texts[:PER_REQUEST]}
         httpx.post(f"{base}/v1/classify", json=warm, timeout=300).raise_for_status()  # warm the path once
         before = _inference_seconds(base)
@@ -428,7 +458,7 @@ def serve(model: str, texts: list[str], precision: str, *, rounds: int) -> dict[
 def machine() -> dict[str, Any]:
     import torch
 
-    from policytag.training.precision import cpu_flags
+    from policytag.training.numerics.cpu import cpu_flags
 
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16")
     lines = Path("/proc/cpuinfo").read_text().splitlines()
@@ -444,6 +474,31 @@ def machine() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.worker:
+        return _worker_main(args)
+    # The first 449 sentences are the five original seeds': the set the README's figures were measured on.
+    texts = seed_sentences(args.sentences or (48 if args.quick else 449))
+    rounds = 1 if args.quick else args.rounds
+    report: dict[str, Any] = {"machine": machine(), "sentences": len(texts), "quick": args.quick}
+    with tempfile.TemporaryDirectory(prefix="policytag-bench-") as work:
+        model = args.model or str(Path(work) / "scratch-base-random")
+        report["model"] = _bench_model(model, given=bool(args.model))
+        mean_tokens = _mean_tokens(model, texts)
+        report["mean_tokens"] = round(mean_tokens, 1)
+        _step("ceiling")
+        ceiling = run_worker(kind="ceiling", mean_tokens=mean_tokens, repeats=5 if args.quick else 20)
+        report["ceiling"] = ceiling
+        paths = _predictor_paths(model, texts, ceiling, quick=args.quick, rounds=rounds)
+        memory, paths["served"] = _servers(model, texts, ceiling, quick=args.quick, rounds=rounds)
+        report["servers"] = memory
+    report["paths"] = _compare_with_ceiling(paths, ceiling)
+    report.update(_served_summary(paths["served"], memory, ceiling))
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument(
         "--quick", action="store_true", help="48 sentences once; naive, fp32, auto and served auto only: about a minute"
@@ -456,63 +511,64 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--model", default=None, help="benchmark this model folder instead of a random scratch-base")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # JSON: one path in a fresh process
-    args = ap.parse_args(argv)
-    if args.worker:
-        return _worker_main(args)
+    return ap
 
-    # The first 449 sentences are the five original seeds': the set the README's figures were measured on.
-    n = args.sentences or (48 if args.quick else 449)
-    rounds = 1 if args.quick else args.rounds
-    texts = seed_sentences(n)
-    report: dict[str, Any] = {"machine": machine(), "sentences": len(texts), "quick": args.quick}
-    with tempfile.TemporaryDirectory(prefix="policytag-bench-") as work:
-        model = args.model or str(Path(work) / "scratch-base-random")
-        if not args.model:
-            t0 = time.perf_counter()
-            build_bench_model(Path(model), seed_sentences(None))
-            report["model"] = {"shape": "scratch-base (12 layers, hidden 768)", "weights": "random, seed 0"}
-            print(f"built {model} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        else:
-            report["model"] = {"folder": model}
-        mean_tokens = _mean_tokens(model, texts)
-        report["mean_tokens"] = round(mean_tokens, 1)
-        paths: dict[str, Any] = {}
-        _step("ceiling")
-        ceiling = run_worker(kind="ceiling", mean_tokens=mean_tokens, repeats=5 if args.quick else 20)
-        report["ceiling"] = ceiling
-        _step("naive pipeline")
-        paths["naive"] = run_worker(kind="naive", model=model, n=len(texts))
-        for precision in ("fp32", "auto") if args.quick else ("fp32", "bf16", "int8", "auto"):
-            if precision == "bf16" and ceiling["bf16"] is None:
-                paths["bf16"] = {"skipped": "this CPU has no native bf16"}
-                continue
-            _step(f"predictor {precision}")
-            paths[precision] = run_worker(
-                kind="predictor", model=model, n=len(texts), precision=precision, rounds=rounds
-            )
-        served_precisions = ["auto"] if args.quick else ["auto", "fp32", "bf16", "int8"]
-        memory: dict[str, Any] = {}
-        for precision in served_precisions:
-            if precision == "bf16" and ceiling["bf16"] is None:
-                continue
-            _step(f"server {precision}")
-            # Every server takes the load test (auto for ``rounds``, the others once): its peak memory
-            # is then that of serving, not of one request.
-            result = serve(model, texts, precision, rounds=rounds if precision == "auto" else 1)
-            memory[precision] = {
-                "rss_after_load_mib": result["rss_after_load_mib"],
-                "peak_rss_mib_under_load": result["peak_rss_mib"],
-                "sentences_per_s": round(result["sentences_per_s"], 1),
-            }
-            if precision == "auto":
-                paths["served"] = result
-        report["servers"] = memory
 
+def _bench_model(model: str, *, given: bool) -> dict[str, Any]:
+    """The model's description for the report; builds the random scratch-base one unless ``given``."""
+    if given:
+        return {"folder": model}
+    t0 = time.perf_counter()
+    build_bench_model(Path(model), seed_sentences(None))
+    print(f"built {model} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return {"shape": "scratch-base (12 layers, hidden 768)", "weights": "random, seed 0"}
+
+
+def _predictor_paths(
+    model: str, texts: list[str], ceiling: dict[str, Any], *, quick: bool, rounds: int
+) -> dict[str, Any]:
+    """The naive pipeline and the kit's predictor in each numerics, each in its own process."""
+    _step("naive pipeline")
+    paths: dict[str, Any] = {"naive": run_worker(kind="naive", model=model, n=len(texts))}
+    for numerics in ("fp32", "auto") if quick else ("fp32", "bf16", "int8", "auto"):
+        if numerics == "bf16" and ceiling["bf16"] is None:
+            paths["bf16"] = {"skipped": "this CPU has no native bf16"}
+            continue
+        _step(f"predictor {numerics}")
+        paths[numerics] = run_worker(kind="predictor", model=model, n=len(texts), numerics=numerics, rounds=rounds)
+    return paths
+
+
+def _servers(
+    model: str, texts: list[str], ceiling: dict[str, Any], *, quick: bool, rounds: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A server in each numerics under load: the memory of each, and the full result of ``auto``."""
+    memory: dict[str, Any] = {}
+    served: dict[str, Any] = {}
+    for numerics in ["auto"] if quick else ["auto", "fp32", "bf16", "int8"]:
+        if numerics == "bf16" and ceiling["bf16"] is None:
+            continue
+        _step(f"server {numerics}")
+        # Every server takes the load test (auto for ``rounds``, the others once): its peak memory
+        # is then that of serving, not of one request.
+        result = serve(model, texts, numerics, rounds=rounds if numerics == "auto" else 1)
+        memory[numerics] = {
+            "rss_after_load_mib": result["rss_after_load_mib"],
+            "peak_rss_mib_under_load": result["peak_rss_mib"],
+            "sentences_per_s": round(result["sentences_per_s"], 1),
+        }
+        if numerics == "auto":
+            served = result
+    return memory, served
+
+
+def _compare_with_ceiling(paths: dict[str, Any], ceiling: dict[str, Any]) -> dict[str, Any]:
+    """Each measured path against the naive pipeline and against its numerics' matrix-multiply ceiling."""
     naive = paths["naive"]["sentences_per_s"]
     for p in paths.values():
         if "sentences_per_s" not in p:
             continue
-        used = p.get("precision", {}).get("used", "fp32")
+        used = p.get("numerics", {}).get("used", "fp32")
         p["sentences_per_s"] = round(p["sentences_per_s"], 1)
         p["vs_naive"] = round(p["sentences_per_s"] / naive, 2)
         p["fraction_of_ceiling"] = round(p["sentences_per_s"] / ceiling[used]["sentences_per_s"], 3)
@@ -524,20 +580,25 @@ def main(argv: list[str] | None = None) -> int:
             p["fraction_of_ceiling_with_matmuls_at_ceiling"] = round(
                 at_ceiling / (at_ceiling + split["attention"] + split["other"]), 3
             )
-    report["paths"] = paths
-    served = paths["served"]
-    used = served["precision"]["used"]
-    report["served_vs_naive"] = served["vs_naive"]
-    report["served_fraction_of_ceiling"] = served["fraction_of_ceiling"]
-    report["served_fraction_of_int8_ceiling"] = round(served["sentences_per_s"] / ceiling["int8"]["sentences_per_s"], 3)
-    report["targets"] = {
-        "served_vs_naive >= 8": served["vs_naive"] >= 8,
-        "served >= 0.6 x int8 ceiling": report["served_fraction_of_int8_ceiling"] >= 0.6,
-        "int8 server peak RSS < 1 GiB": memory["int8"]["peak_rss_mib_under_load"] < 1024 if "int8" in memory else None,
-        "served precision": used,
+    return paths
+
+
+def _served_summary(served: dict[str, Any], memory: dict[str, Any], ceiling: dict[str, Any]) -> dict[str, Any]:
+    """The served path's headline figures and the targets they are held to."""
+    of_int8 = round(served["sentences_per_s"] / ceiling["int8"]["sentences_per_s"], 3)
+    return {
+        "served_vs_naive": served["vs_naive"],
+        "served_fraction_of_ceiling": served["fraction_of_ceiling"],
+        "served_fraction_of_int8_ceiling": of_int8,
+        "targets": {
+            "served_vs_naive >= 8": served["vs_naive"] >= 8,
+            "served >= 0.6 x int8 ceiling": of_int8 >= 0.6,
+            "int8 server peak RSS < 1 GiB": memory["int8"]["peak_rss_mib_under_load"] < 1024
+            if "int8" in memory
+            else None,
+            "served numerics": served["numerics"]["used"],
+        },
     }
-    print(json.dumps(report, ensure_ascii=False, indent=2))
-    return 0
 
 
 def _step(what: str) -> None:
@@ -559,7 +620,7 @@ def _worker_main(args: argparse.Namespace) -> int:
         result = worker_naive(job["model"], seed_sentences(job["n"]))
     else:
         texts = seed_sentences(job["n"])
-        result = worker_predictor(job["model"], texts, job["precision"], call_size=128, rounds=job["rounds"])
+        result = worker_predictor(job["model"], texts, job["numerics"], call_size=128, rounds=job["rounds"])
     result.setdefault("peak_rss_mib", round(_peak_rss_mib(), 1))
     print(json.dumps(result))
     return 0

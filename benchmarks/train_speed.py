@@ -5,7 +5,7 @@ fixed number of optimisation steps, without evaluation or checkpoints, and repor
 (the Trainer's figure over the timed steps, after warm-up steps) and each shape's ratio to
 ``scratch-tiny`` measured in the same run.
 
-    python benchmarks/train_speed.py [--sizes scratch-tiny scratch-mini scratch-base] [--steps 20]
+    python -m benchmarks.train_speed [--sizes scratch-tiny scratch-mini scratch-base] [--steps 20]
 """
 
 from __future__ import annotations
@@ -21,22 +21,21 @@ from pathlib import Path
 import torch
 from transformers import PrinterCallback
 
+from policytag.core import paths
 from policytag.core.taxonomy import load_taxonomy
 from policytag.labels.dataset import document_split, read_labelled
 from policytag.training.base_model import resolve_base
 from policytag.training.bert import build_trainer
 from policytag.training.config import TrainConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def measure(size: str, *, steps: int, warmup: int, batch_size: int, max_length: int) -> dict[str, float | int | str]:
     tax = load_taxonomy()
-    records = read_labelled(ROOT / "labels" / "gold.jsonl", tax)
+    records = read_labelled(paths.data_path("gold"), tax)
     split = document_split(records, tax, validation_docs=1)
     with tempfile.TemporaryDirectory() as work:
         cfg = TrainConfig(
-            data=str(ROOT / "labels" / "gold.jsonl"),
+            data=str(paths.data_path("gold")),
             output_dir=str(Path(work) / "m"),
             base_model=size,
             batch_size=batch_size,
@@ -53,7 +52,7 @@ def measure(size: str, *, steps: int, warmup: int, batch_size: int, max_length: 
         warm, _ = build_trainer(cfg, split, tax, base, progress=False, max_steps=warmup, **common)
         warm.remove_callback(PrinterCallback)  # keep stdout for the JSON
         warm.train()
-        trainer, precision = build_trainer(cfg, split, tax, base, progress=False, max_steps=steps, **common)
+        trainer, mixed_precision = build_trainer(cfg, split, tax, base, progress=False, max_steps=steps, **common)
         trainer.remove_callback(PrinterCallback)
         t0 = time.perf_counter()
         trainer.train()
@@ -66,7 +65,7 @@ def measure(size: str, *, steps: int, warmup: int, batch_size: int, max_length: 
         "steps": steps,
         "batch_size": batch_size,
         "max_length": max_length,
-        "precision": precision,
+        "mixed_precision": mixed_precision,
         "seconds": round(wall, 3),
         "samples_per_s": round(steps * batch_size / wall, 2),
     }

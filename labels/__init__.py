@@ -1,1 +1,4 @@
-"""Taxonomy, corpus, hand labels, dataset IO and the Label Studio loop: the kit's shared domain code."""
+"""``policytag.labels``: corpus, seeds, hand labels, datasets, agreement and the Label Studio loop.
+
+Below training in the layers (docs/architecture.md): imports only :mod:`policytag.core`.
+"""

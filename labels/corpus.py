@@ -16,7 +16,7 @@ the document; the second and later copies of a sentence inside one document get 
 Example:
     >>> from policytag.labels.documents import Document
     >>> [r["id"] for r in sentence_records(Document(doc="d", text="好。好。", encoding="utf-8"))]
-    ['d:7aa52d9b6f', 'd:7aa52d9b6f-2']
+    ['d:cba70a4b6e', 'd:cba70a4b6e-2']
     >>> labellable([{"id": "a"}, {"id": "b", "fragment": True}, {"id": "c", "duplicate_of": "a"}])
     [{'id': 'a'}]
 """
@@ -31,6 +31,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from policytag.core.paths import SEEDS_LAYOUT
 from policytag.core.splitter import split_sentences
 from policytag.labels.documents import Document, DocumentError, read_document
 
@@ -138,7 +139,7 @@ def build_corpus(folder: str | Path, *, progress: bool = False) -> list[dict[str
 
 
 def _truncated_docs(folder: Path) -> set[str]:
-    from policytag.labels.manifest import MANIFEST_NAME, read_manifest
+    from policytag.labels.manifest import read_manifest
 
-    manifest = folder / MANIFEST_NAME
+    manifest = folder / SEEDS_LAYOUT["manifest"]
     return {row.doc for row in read_manifest(manifest) if row.truncated} if manifest.is_file() else set()

@@ -17,15 +17,9 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-__all__ = [
-    "DOCUMENT_SUFFIXES",
-    "Document",
-    "DocumentError",
-    "decode_bytes",
-    "decode_document",
-    "html_to_text",
-    "read_document",
-]
+# Reading a document file, then the steps it takes (also used on uploaded bytes).
+__all__ = ["DOCUMENT_SUFFIXES", "Document", "DocumentError", "read_document"]
+__all__ += ["decode_bytes", "decode_document", "html_to_text"]
 
 DOCUMENT_SUFFIXES = (".txt", ".md", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")

@@ -56,12 +56,12 @@ FINGERPRINT_JACCARD = 0.3
 FINGERPRINT_SENTENCES = 2
 FINGERPRINT_MIN_CHARS = 20
 _CSV_FIELDS = ("locality", "place", "level", "year_from", "year_to", "year_as_listed", "title", "url")
-# The units a place name ends with, longest first so that 自治区 wins over 区.
-_UNITS = re.compile(r"(?:自治区|自治州|自治县|特别行政区|省|市|州|盟|地区|县|区|旗|镇|乡)$")
 
 
 @dataclass(frozen=True, slots=True)
 class ExcludedSource:
+    """One row of the exclusion list (``excluded_sources.csv``): an office's page and the years kept out."""
+
     locality: str
     place: str
     level: str
@@ -78,6 +78,10 @@ def normalise_url(url: str) -> str:
     host, _, rest = u.partition("/")
     host = host.lower().removeprefix("www.")
     return f"{host}/{rest}".rstrip("/")
+
+
+# The units a place name ends with, longest first so that 自治区 wins over 区.
+_UNITS = re.compile(r"(?:自治区|自治州|自治县|特别行政区|省|市|州|盟|地区|县|区|旗|镇|乡)$")
 
 
 def office_place(locality: str) -> str:

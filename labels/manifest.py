@@ -14,7 +14,7 @@ Example:
     ...     issuer="某县司法局", locality="某市某县", province="四川省", level="county", year=2022,
     ...     doc_type="work_summary", retrieved="2026-12-03", truncated=False, source="test")
     >>> row.chars, row.sha256[:8]
-    (15, '9a4b04b3')
+    (15, '9cb6bdb6')
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from policytag.core.jsonl import DataError, atomic_write_text, iter_jsonl
 __all__ = [
     "DOC_TYPES",
     "LEVELS",
-    "MANIFEST_NAME",
     "ORIGINAL_SOURCE",
     "ManifestRow",
     "PageFacts",
@@ -42,7 +41,6 @@ __all__ = [
     "write_manifest",
 ]
 
-MANIFEST_NAME = "manifest.jsonl"
 LEVELS = ("province", "city", "county")
 # The ``source`` of the five reports the project started from (copies of ``shared/seeds``).
 ORIGINAL_SOURCE = "shared seeds"

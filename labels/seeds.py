@@ -11,46 +11,33 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from policytag.core.paths import SEEDS_LAYOUT
 from policytag.labels.corpus import document_paths
 from policytag.labels.exclusions import ExcludedSource, Fingerprints, load_excluded, page_exclusion
-from policytag.labels.manifest import MANIFEST_NAME, ORIGINAL_SOURCE, ManifestRow, read_manifest
-from policytag.labels.unlabelled import UNLABELLED_FILE
+from policytag.labels.manifest import ORIGINAL_SOURCE, ManifestRow, read_manifest
 
-__all__ = ["EXCLUDED_CSV", "FINGERPRINTS", "SeedsFolder", "check_seeds", "render_readme"]
-
-EXCLUDED_CSV = "excluded_sources.csv"
-FINGERPRINTS = "excluded_fingerprints.json"
+__all__ = ["SeedsFolder", "check_seeds", "render_readme"]
 
 
 @dataclass(frozen=True)
 class SeedsFolder:
-    """A seeds folder's files by their conventional names."""
+    """A seeds folder's files by their conventional names (:data:`policytag.core.paths.SEEDS_LAYOUT`)."""
 
     root: Path
+    manifest: Path = field(init=False)
+    excluded_csv: Path = field(init=False)
+    fingerprints: Path = field(init=False)
+    unlabelled: Path = field(init=False)
+    ingest_report: Path = field(init=False)
 
-    @property
-    def manifest(self) -> Path:
-        return self.root / MANIFEST_NAME
-
-    @property
-    def excluded_csv(self) -> Path:
-        return self.root / EXCLUDED_CSV
-
-    @property
-    def fingerprints(self) -> Path:
-        return self.root / FINGERPRINTS
-
-    @property
-    def unlabelled(self) -> Path:
-        return self.root / UNLABELLED_FILE
-
-    @property
-    def ingest_report(self) -> Path:
-        return self.root / "unlabelled" / "ingest_report.json"
+    def __post_init__(self) -> None:
+        # The layout is written once, in the paths module; each name becomes a path under this root.
+        for name, relative in SEEDS_LAYOUT.items():
+            object.__setattr__(self, name, self.root / relative)
 
     def excluded(self) -> list[ExcludedSource]:
         return load_excluded(self.excluded_csv)

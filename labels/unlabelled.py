@@ -6,10 +6,11 @@ It lives in ``seeds/unlabelled/pages.parquet``, one row per page with its proven
 
 Example:
     >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "pages.parquet"
     >>> row = dict.fromkeys(COLUMNS, "") | {"year": 2022, "chars": 2, "text": "好。", "duplicate_urls": []}
-    >>> write_unlabelled(path, [row])
-    >>> load_unlabelled(path)["text"]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "pages.parquet"
+    ...     write_unlabelled(path, [row])
+    ...     list(load_unlabelled(path)["text"])
     ['好。']
 """
 
@@ -21,21 +22,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from policytag.core.paths import unlabelled_file
+from policytag.core.paths import data_path
 
 if TYPE_CHECKING:
     import datasets
 
-__all__ = [
-    "COLUMNS",
-    "UNLABELLED_FILE",
-    "load_unlabelled",
-    "read_unlabelled_rows",
-    "write_unlabelled",
-]
+__all__ = ["COLUMNS", "load_unlabelled", "read_unlabelled_rows", "write_unlabelled"]
 
-# Where the corpus lives inside a seeds folder, and so in the project.
-UNLABELLED_FILE = Path("unlabelled") / "pages.parquet"
 COLUMNS = (
     "url",
     "title",
@@ -92,7 +85,7 @@ def load_unlabelled(path: str | Path | None = None) -> datasets.Dataset:
     """The unlabelled corpus as a ``datasets.Dataset``."""
     import datasets
 
-    p = Path(path) if path is not None else unlabelled_file()
+    p = Path(path) if path is not None else data_path("unlabelled")
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no unlabelled corpus (build it with `policytag seeds ingest`)")
     return datasets.Dataset.from_parquet(str(p))
@@ -102,5 +95,5 @@ def read_unlabelled_rows(path: str | Path | None = None) -> list[dict[str, Any]]
     """The corpus's rows as plain dicts (for checks and summaries); ``[]`` when there is no corpus yet."""
     import pyarrow.parquet as pq
 
-    p = Path(path) if path is not None else unlabelled_file()
+    p = Path(path) if path is not None else data_path("unlabelled")
     return pq.read_table(p).to_pylist() if p.is_file() else []

@@ -28,11 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from policytag.core.jsonl import DataError, iter_jsonl, read_jsonl, write_jsonl  # noqa: E402
+from policytag.core.paths import data_path  # noqa: E402
 from policytag.core.taxonomy import check_record_labels, load_taxonomy  # noqa: E402
 from policytag.labels.corpus import labellable  # noqa: E402
 
-PASSES = ROOT / "labels" / "passes"
-SENTENCES = ROOT / "labels" / "sentences.jsonl"
+PASSES = data_path("passes")
+SENTENCES = data_path("sentences")
 
 
 def _write_tsv(path: Path, rows: list[tuple[str, str]]) -> None:
@@ -200,36 +201,39 @@ def cmd_adjudication_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _skip_option(p: argparse.ArgumentParser) -> None:
+def _subcommand(sub: Any, name: str, func: Any, help: str) -> argparse.ArgumentParser:
+    """A subcommand that works on the export folder ``--out``."""
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=func)
+    return p
+
+
+def _export_options(p: argparse.ArgumentParser, *, batches: int) -> None:
+    p.add_argument("--batches", type=int, default=batches)
     p.add_argument("--skip", nargs="*", default=[], metavar="KEYS_JSON", help="keys.json of earlier exports to skip")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    e = sub.add_parser("export", help="write blind batches of the sentences no pass has labelled yet")
-    e.add_argument("--batches", type=int, default=4)
-    e.add_argument("--out", required=True)
-    _skip_option(e)
-    e.set_defaults(func=cmd_export)
-    i = sub.add_parser("import", help="append one pass's answers to labels/passes/pass_X.jsonl")
-    i.add_argument("--out", required=True)
+    e = _subcommand(sub, "export", cmd_export, "write blind batches of the sentences no pass has labelled yet")
+    _export_options(e, batches=4)
+    i = _subcommand(sub, "import", cmd_import, "append one pass's answers to labels/passes/pass_X.jsonl")
     i.add_argument("--pass", dest="pass_", choices=("a", "b"), required=True)
     i.add_argument("--annotator", required=True)
     i.add_argument("--only", nargs="*", default=[], metavar="BATCH", help="import only these batch folders")
-    i.set_defaults(func=cmd_import)
-    c = sub.add_parser("check", help="validate answered batches; flag runs of keys where the passes stop agreeing")
-    c.add_argument("--out", required=True)
+    c = _subcommand(
+        sub, "check", cmd_check, "validate answered batches; flag runs of keys where the passes stop agreeing"
+    )
     c.add_argument("--window", type=int, default=40)
-    c.set_defaults(func=cmd_check)
-    ae = sub.add_parser("adjudication-export", help="write batches of the disagreements of the two passes")
-    ae.add_argument("--batches", type=int, default=2)
-    ae.add_argument("--out", required=True)
-    _skip_option(ae)
-    ae.set_defaults(func=cmd_adjudication_export)
-    ai = sub.add_parser("adjudication-import", help="append adjudications to labels/passes/adjudication.jsonl")
-    ai.add_argument("--out", required=True)
-    ai.set_defaults(func=cmd_adjudication_import)
+    ae = _subcommand(
+        sub, "adjudication-export", cmd_adjudication_export, "write batches of the disagreements of the two passes"
+    )
+    _export_options(ae, batches=2)
+    _subcommand(
+        sub, "adjudication-import", cmd_adjudication_import, "append adjudications to labels/passes/adjudication.jsonl"
+    )
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

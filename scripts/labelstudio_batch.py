@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 from policytag.cli import main as policytag_main  # noqa: E402
 from policytag.core.jsonl import read_jsonl, write_jsonl  # noqa: E402
+from policytag.core.paths import data_path  # noqa: E402
 from policytag.core.taxonomy import load_taxonomy  # noqa: E402
 from policytag.labels.labelstudio import server as ls_server  # noqa: E402
 from policytag.labels.labelstudio.client import connect, list_tasks  # noqa: E402
-from policytag.labels.labelstudio.push import choices_result, push  # noqa: E402
+from policytag.labels.labelstudio.push import PushResult, choices_result, push  # noqa: E402
 
 PROJECT = "corpus-growth-batch"
 
@@ -49,56 +51,78 @@ def _cli(argv: list[str]) -> tuple[int, str]:
     return rc, buf.getvalue()
 
 
-def run(batch: Path, keys_path: Path, model: str | None, log_out: Path | None) -> dict[str, Any]:
-    taxonomy = load_taxonomy()
+@dataclass(frozen=True)
+class Batch:
+    """One exported batch: each pass's labels by sentence id, the ids both passes answered, their records."""
+
+    passes: dict[str, dict[str, list[str]]]
+    ids: list[str]
+    sentences: list[dict[str, Any]]
+
+
+def read_batch(batch: Path, keys_path: Path) -> Batch:
     keys: dict[str, str] = json.loads(keys_path.read_text(encoding="utf-8"))
     passes = {"a": _answers(batch / "a", keys), "b": _answers(batch / "b", keys)}
     ids = sorted(set(passes["a"]) & set(passes["b"]))
-    by_id = {s["id"]: s for s in read_jsonl(ROOT / "labels" / "sentences.jsonl")}
-    sentences = [by_id[i] for i in ids]
+    by_id = {s["id"]: s for s in read_jsonl(data_path("sentences"))}
+    return Batch(passes=passes, ids=ids, sentences=[by_id[i] for i in ids])
+
+
+def _annotate(url: str, users: dict[str, ls_server.Credentials], tasks: dict[str, int], batch: Batch) -> None:
+    """Each pass's labels as the annotations of its own Label Studio user."""
+    for name, cred in users.items():
+        client = connect(url, cred.token)
+        for sid in batch.ids:
+            client.sdk.annotations.create(id=tasks[sid], result=choices_result(batch.passes[name][sid]), lead_time=1.0)
+
+
+def _through_label_studio(
+    batch: Batch, predictor: Any, work: Path, users: dict[str, ls_server.Credentials], seconds: dict[str, float]
+) -> tuple[PushResult, int]:
+    """Push, annotate as ``users`` and pull into ``work/log.jsonl`` on a scratch server; (push result, pull's exit)."""
+    admin = ls_server.Credentials.generate("admin@policytag.local")
+    with ls_server.start_server(work / "ls-data", admin) as server:
+        for cred in users.values():
+            ls_server.create_user(server.data_dir, cred)
+        admin_client = connect(server.url, admin.token)
+        t0 = time.monotonic()
+        pushed = push(admin_client, PROJECT, batch.sentences, load_taxonomy(), predictor=predictor)
+        seconds["push"] = time.monotonic() - t0
+        assert pushed.project_id is not None
+        tasks = {t["data"]["sentence_id"]: int(t["id"]) for t in list_tasks(admin_client, pushed.project_id)}
+        t0 = time.monotonic()
+        _annotate(server.url, users, tasks, batch)
+        seconds["annotate"] = time.monotonic() - t0
+        argv = ["labels", "pull", "--project", PROJECT, "--url", server.url, "--api-key", admin.token]
+        argv += ["--out", str(work / "log.jsonl"), "--consolidated", str(work / "consolidated.jsonl")]
+        argv += ["--conflicts", str(work / "conflicts.jsonl"), "--gold", str(work / "no-gold.jsonl")]
+        t0 = time.monotonic()
+        rc_pull, _ = _cli(argv)
+        seconds["pull"] = time.monotonic() - t0
+    return pushed, rc_pull
+
+
+def run(batch_dir: Path, keys_path: Path, model: str | None, log_out: Path | None) -> dict[str, Any]:
+    taxonomy = load_taxonomy()
+    batch = read_batch(batch_dir, keys_path)
     predictor = None
     if model:
         from policytag.training.predictor import load_predictor
 
         predictor = load_predictor(model)
+    users = {p: ls_server.Credentials.generate(f"annotator-{p}@policytag.local") for p in ("a", "b")}
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="ls-batch-") as tmp:
         work = Path(tmp)
-        write_jsonl(work / "sentences.jsonl", sentences)
-        users = {
-            "a": ls_server.Credentials.generate("annotator-a@policytag.local"),
-            "b": ls_server.Credentials.generate("annotator-b@policytag.local"),
-        }
-        admin = ls_server.Credentials.generate("admin@policytag.local")
-        with ls_server.start_server(work / "ls-data", admin) as server:
-            for cred in users.values():
-                ls_server.create_user(server.data_dir, cred)
-            admin_client = connect(server.url, admin.token)
-            t0 = time.monotonic()
-            pushed = push(admin_client, PROJECT, sentences, taxonomy, predictor=predictor)
-            seconds["push"] = time.monotonic() - t0
-            assert pushed.project_id is not None
-            tasks = {t["data"]["sentence_id"]: int(t["id"]) for t in list_tasks(admin_client, pushed.project_id)}
-            t0 = time.monotonic()
-            for name, cred in users.items():
-                client = connect(server.url, cred.token)
-                for sid in ids:
-                    client.sdk.annotations.create(
-                        id=tasks[sid], result=choices_result(passes[name][sid]), lead_time=1.0
-                    )
-            seconds["annotate"] = time.monotonic() - t0
-            argv = ["labels", "pull", "--project", PROJECT, "--url", server.url, "--api-key", admin.token]
-            argv += ["--out", str(work / "log.jsonl"), "--consolidated", str(work / "consolidated.jsonl")]
-            argv += ["--conflicts", str(work / "conflicts.jsonl"), "--gold", str(work / "no-gold.jsonl")]
-            t0 = time.monotonic()
-            rc_pull, _ = _cli(argv)
-            seconds["pull"] = time.monotonic() - t0
+        write_jsonl(work / "sentences.jsonl", batch.sentences)
+        pushed, rc_pull = _through_label_studio(batch, predictor, work, users, seconds)
         log = read_jsonl(work / "log.jsonl") if rc_pull == 0 else []
         rc_agree, out_agree = _cli(["labels", "agreement", "--log", str(work / "log.jsonl"), "--json"])
         agreement = json.loads(out_agree) if rc_agree == 0 else {}
         if log_out is not None and rc_pull == 0:
             log_out.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(work / "log.jsonl", log_out)
+    ids, passes = batch.ids, batch.passes
     who = {users["a"].username: "a", users["b"].username: "b"}
     returned = {(who.get(r["annotator"], "?"), r["sentence_id"]): r["labels"] for r in log}
     lost = [(p, sid) for p in ("a", "b") for sid in ids if returned.get((p, sid)) != taxonomy.sort(passes[p][sid])]

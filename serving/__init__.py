@@ -1,1 +1,1 @@
-"""The HTTP server that tags documents sentence by sentence (see README.md, "Serving")."""
+"""``policytag.serving``: the HTTP server that tags documents sentence by sentence (see README.md, "Serving")."""

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 import uvicorn
@@ -20,29 +21,49 @@ import uvicorn
 from policytag.serving.app import create_app
 from policytag.serving.core.config import Settings
 
+__all__ = ["free_port", "running_server", "wait_ready"]
+
+
+class _Client(Protocol):
+    """An HTTP client with a base URL (``httpx.Client``, Starlette's ``TestClient``)."""
+
+    def get(self, url: str) -> Any: ...
+
+
+def free_port() -> int:
+    """A loopback port free at the time of asking."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(client: _Client, *, timeout: float, what: str = "the server") -> None:
+    """Poll ``/readyz`` until it answers 200 (the model is loaded); ``TimeoutError`` after ``timeout`` seconds.
+
+    A server still starting (connection refused) counts as not ready yet.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if client.get("/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{what} did not become ready")
+
 
 @contextlib.contextmanager
 def running_server(model: str) -> Iterator[str]:
     """The app under uvicorn on a free loopback port, ready; yields its base URL and stops it afterwards."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(Settings(model_path=model)), port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=10) as c:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if c.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
-            else:
-                raise TimeoutError(f"the server for {model} did not become ready")
+            wait_ready(c, timeout=120, what=f"the server for {model}")
         yield base
     finally:
         server.should_exit = True

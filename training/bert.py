@@ -37,7 +37,7 @@ from policytag.training.config import TrainConfig
 from policytag.training.metrics import multilabel_metrics
 from policytag.training.thresholds import decide, tune_thresholds
 
-__all__ = ["BertFit", "build_trainer", "fit_bert", "positive_weights", "resolve_precision"]
+__all__ = ["BertFit", "build_trainer", "fit_bert", "positive_weights", "resolve_mixed_precision"]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class BertFit:
     log_history: list[dict[str, Any]]
     best_epoch: float | None
     device: str
-    precision: str
+    mixed_precision: str
 
 
 def positive_weights(targets: np.ndarray, *, cap: float) -> np.ndarray:
@@ -59,16 +59,17 @@ def positive_weights(targets: np.ndarray, *, cap: float) -> np.ndarray:
     return np.clip(w, 1.0, cap)
 
 
-def resolve_precision(precision: str) -> str:
-    """The training precision actually used for ``precision`` ('auto', 'fp32', 'bf16' or 'fp16') here."""
+def resolve_mixed_precision(requested: str) -> str:
+    """The mixed precision of training actually used for ``requested`` ('auto', 'fp32', 'bf16' or 'fp16') here."""
     cuda = torch.cuda.is_available()
-    if precision == "auto":
-        precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if cuda else "fp32"
-    if precision in ("bf16", "fp16") and not cuda:
+    used = requested
+    if used == "auto":
+        used = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if cuda else "fp32"
+    if used in ("bf16", "fp16") and not cuda:
         # Mixed precision training on CPU is slow and changes results; keep CPU runs reproducible.
-        log.warning("%s requested without a CUDA GPU: training in fp32", precision)
-        precision = "fp32"
-    return precision
+        log.warning("%s requested without a CUDA GPU: training in fp32", used)
+        used = "fp32"
+    return used
 
 
 def _loss(pos_weight: torch.Tensor | None) -> Callable[..., torch.Tensor]:
@@ -111,26 +112,50 @@ def build_trainer(
     progress: bool = True,
     **args_overrides: Any,
 ) -> tuple[Trainer, str]:
-    """The Trainer of :func:`fit_bert` (also used by ``benchmarks/train_speed.py``) and the precision it uses."""
+    """The Trainer of :func:`fit_bert` (also used by ``benchmarks/train_speed.py``) and the mixed precision it uses."""
     set_seed(cfg.seed)
     tokenizer = base.tokenizer
     model = build_model(base, cfg, taxonomy)
-
-    def tokenize(batch: dict[str, list[Any]]) -> Any:
-        return tokenizer(batch["text"], truncation=True, max_length=cfg.max_length)
-
-    keep = {"input_ids", "attention_mask", "token_type_ids", "labels"}
-    train_ds = to_dataset(split.train, taxonomy).map(tokenize, batched=True)
-    val_ds = to_dataset(split.validation, taxonomy).map(tokenize, batched=True)
-    train_ds = train_ds.remove_columns([c for c in train_ds.column_names if c not in keep])
-    val_ds = val_ds.remove_columns([c for c in val_ds.column_names if c not in keep])
-
+    train_ds, val_ds = _tokenized(split, taxonomy, tokenizer, max_length=cfg.max_length)
     train_targets = np.array(train_ds["labels"], dtype=np.float32)
     pos_weight = (
         torch.tensor(positive_weights(train_targets, cap=cfg.pos_weight_max), dtype=torch.float32)
         if cfg.pos_weight
         else None
     )
+    mixed_precision = resolve_mixed_precision(cfg.mixed_precision)
+    settings = _training_settings(cfg, base, mixed_precision, progress=progress) | args_overrides
+    callbacks: list[TrainerCallback] = [EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience)]
+    trainer = Trainer(
+        model=model,
+        args=TrainingArguments(**settings),
+        train_dataset=train_ds,
+        eval_dataset=val_ds,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        processing_class=tokenizer,
+        compute_loss_func=_loss(pos_weight),
+        compute_metrics=_validation_metrics(cfg, taxonomy),
+        callbacks=callbacks if settings["load_best_model_at_end"] else [],
+    )
+    return trainer, mixed_precision
+
+
+def _tokenized(split: Split, taxonomy: Taxonomy, tokenizer: Any, *, max_length: int) -> tuple[Any, Any]:
+    """The training and validation datasets, tokenized, with only the columns the model takes."""
+
+    def tokenize(batch: dict[str, list[Any]]) -> Any:
+        return tokenizer(batch["text"], truncation=True, max_length=max_length)
+
+    keep = {"input_ids", "attention_mask", "token_type_ids", "labels"}
+    out = []
+    for records in (split.train, split.validation):
+        ds = to_dataset(records, taxonomy).map(tokenize, batched=True)
+        out.append(ds.remove_columns([c for c in ds.column_names if c not in keep]))
+    return out[0], out[1]
+
+
+def _validation_metrics(cfg: TrainConfig, taxonomy: Taxonomy) -> Callable[[Any], dict[str, float]]:
+    """The Trainer's ``compute_metrics``: macro- and micro-F1 with thresholds tuned per label, as the model will be."""
 
     def compute_metrics(eval_pred: Any) -> dict[str, float]:
         logits, targets = eval_pred.predictions, eval_pred.label_ids
@@ -140,10 +165,14 @@ def build_trainer(
         m = multilabel_metrics(truth, decide(probs, thresholds, taxonomy), taxonomy)
         return {"macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"]}
 
-    precision = resolve_precision(cfg.precision)
+    return compute_metrics
+
+
+def _training_settings(cfg: TrainConfig, base: BaseModel, mixed_precision: str, *, progress: bool) -> dict[str, Any]:
+    """The ``TrainingArguments``: epochs with early stopping on validation macro-F1, the best checkpoint kept."""
     # Weights from our own small MLM pretraining are far from a converged bert-base: they need the scratch rate.
     lr = cfg.learning_rate or (3e-5 if base.kind in ("pretrained", "local") else 5e-4)
-    settings: dict[str, Any] = {
+    return {
         "output_dir": str(cfg.checkpoints),
         "num_train_epochs": cfg.epochs,
         "per_device_train_batch_size": cfg.batch_size,
@@ -165,28 +194,14 @@ def build_trainer(
         "dataloader_num_workers": 0,
         "ddp_find_unused_parameters": False,  # every parameter takes part in the forward pass
         "use_cpu": not torch.cuda.is_available(),
-        "bf16": precision == "bf16",
-        "fp16": precision == "fp16",
+        "bf16": mixed_precision == "bf16",
+        "fp16": mixed_precision == "fp16",
     }
-    settings.update(args_overrides)
-    callbacks: list[TrainerCallback] = [EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience)]
-    trainer = Trainer(
-        model=model,
-        args=TrainingArguments(**settings),
-        train_dataset=train_ds,
-        eval_dataset=val_ds,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        processing_class=tokenizer,
-        compute_loss_func=_loss(pos_weight),
-        compute_metrics=compute_metrics,
-        callbacks=callbacks if settings["load_best_model_at_end"] else [],
-    )
-    return trainer, precision
 
 
 def fit_bert(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, base: BaseModel, *, progress: bool = True) -> BertFit:
     """Train on ``split.train`` with early stopping on ``split.validation``; the best checkpoint is restored."""
-    trainer, precision = build_trainer(cfg, split, taxonomy, base, progress=progress)
+    trainer, mixed_precision = build_trainer(cfg, split, taxonomy, base, progress=progress)
     resume_from = None
     if cfg.resume:
         resume_from = get_last_checkpoint(str(cfg.checkpoints)) if cfg.checkpoints.is_dir() else None
@@ -217,5 +232,5 @@ def fit_bert(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, base: BaseModel
         log_history=list(trainer.state.log_history),
         best_epoch=best_epoch,
         device=str(trained.device),
-        precision=precision,
+        mixed_precision=mixed_precision,
     )

@@ -2,7 +2,7 @@
 
 Tokenization happens once per call for all sentences (the Rust tokenizer), outside the forward
 passes; batches are cut by :func:`policytag.training.batching.length_batches` within a token budget; the
-model runs in the precision chosen at load time (:mod:`policytag.training.precision`).
+model runs in the numerics chosen at load time (:mod:`policytag.training.numerics`).
 """
 
 from __future__ import annotations
@@ -20,21 +20,18 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreT
 
 from policytag.core.taxonomy import Taxonomy
 from policytag.training.batching import length_batches
-from policytag.training.precision import (
-    PrecisionChoice,
-    choose_precision,
-    convert,
-    release_free_memory,
-    unavailable_reason,
-)
-from policytag.training.precision_guard import GUARD_FILE, read_guard
-from policytag.training.predictor import Predictor
+from policytag.training.numerics.choose import NumericsChoice, choose_numerics
+from policytag.training.numerics.convert import convert
+from policytag.training.numerics.cpu import unavailable_reason
+from policytag.training.numerics.guard import applicable_guard
+from policytag.training.numerics.memory import release_free_memory
+from policytag.training.predictor_base import Predictor
 
 __all__ = ["DEFAULT_TOKEN_BUDGET", "BertPredictor", "pick_device"]
 
 log = logging.getLogger(__name__)
 
-# Padded tokens per forward pass, per precision. Measured on the 2-core AVX-512/AMX machines with the
+# Padded tokens per forward pass, per numerics path. Measured on the 2-core AVX-512/AMX machines with the
 # bert-base shape: fp32 and int8 slow down past about 1,000 tokens (activations leave the caches;
 # int8 ran at half speed with 4,096), bf16 was fastest near 2,000.
 DEFAULT_TOKEN_BUDGET = {"fp32": 1024, "bf16": 2048, "int8": 1024}
@@ -53,9 +50,9 @@ class BertPredictor(Predictor):
     tokenizer: PreTrainedTokenizerBase | None = None
     max_length: int = 128
     batch_size: int = 64
-    token_budget: int | None = None  # None: DEFAULT_TOKEN_BUDGET of the precision in use
-    precision_choice: PrecisionChoice = field(
-        default_factory=lambda: PrecisionChoice("fp32", "fp32", "the model as trained")
+    token_budget: int | None = None  # None: DEFAULT_TOKEN_BUDGET of the numerics in use
+    numerics_choice: NumericsChoice = field(
+        default_factory=lambda: NumericsChoice("fp32", "fp32", "the model as trained")
     )
 
     def __post_init__(self) -> None:
@@ -84,9 +81,9 @@ class BertPredictor(Predictor):
         device: str | None = None,
         batch_size: int = 64,
         token_budget: int | None = None,
-        precision: str = "fp32",
+        numerics: str = "fp32",
     ) -> BertPredictor:
-        """Load ``folder`` in ``precision`` (``auto``: see :mod:`policytag.training.precision`)."""
+        """Load ``folder`` in ``numerics`` (``auto``: see :mod:`policytag.training.numerics`)."""
         # use_safetensors: refuse pickled weights even if someone drops a .bin into the folder.
         model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True)
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
@@ -95,14 +92,10 @@ class BertPredictor(Predictor):
         tokenizer = AutoTokenizer.from_pretrained(folder)
         dev = pick_device(device)
         model.to(dev).eval()
-        no_guard = f"no accuracy guard: {folder / GUARD_FILE} is missing"
-        guard = read_guard(folder) if precision == "auto" else None
-        if guard is not None and guard.get("model_version") != manifest.get("version"):
-            no_guard = f"{folder / GUARD_FILE} was measured for model version {guard.get('model_version')}"
-            guard = None
-        model, choice = choose_precision(
+        guard, no_guard = applicable_guard(folder, manifest.get("version")) if numerics == "auto" else (None, "")
+        model, choice = choose_numerics(
             model,
-            requested=precision,
+            requested=numerics,
             device=dev,
             vocab_size=model.config.vocab_size,
             guard=guard,
@@ -119,30 +112,30 @@ class BertPredictor(Predictor):
             max_length=int(manifest.get("max_length", 128)),
             batch_size=batch_size,
             token_budget=token_budget,
-            precision_choice=choice,
+            numerics_choice=choice,
         )
 
     @property
-    def precision_info(self) -> dict[str, Any]:
-        return self.precision_choice.to_dict()
+    def numerics_info(self) -> dict[str, Any]:
+        return self.numerics_choice.to_dict()
 
     def on_cpu(self) -> BertPredictor:
         """A copy of this predictor on the CPU (the fast paths and the accuracy guard run there)."""
         assert self.model is not None
         return replace(self, model=copy.deepcopy(self.model).cpu())
 
-    def with_precision(self, precision: str) -> BertPredictor:
-        """A copy running in ``precision`` (from this fp32 predictor); for comparing paths."""
+    def with_numerics(self, numerics: str) -> BertPredictor:
+        """A copy running in ``numerics`` (from this fp32 predictor); for comparing paths."""
         assert self.model is not None
-        if self.precision_choice.used != "fp32":
-            raise ValueError(f"convert from the fp32 predictor, not from {self.precision_choice.used}")
-        why = unavailable_reason(precision, self.device)
-        if why is not None and not (precision == "bf16" and self.device.type == "cpu"):
+        if self.numerics_choice.used != "fp32":
+            raise ValueError(f"convert from the fp32 predictor, not from {self.numerics_choice.used}")
+        why = unavailable_reason(numerics, self.device)
+        if why is not None and not (numerics == "bf16" and self.device.type == "cpu"):
             # bf16 without native support is slow but exact to bf16 rounding: fine for comparing labels.
-            raise ValueError(f"precision {precision} is not available on {self.device}: {why}")
-        model = convert(self.model, precision)
-        choice = PrecisionChoice(precision, precision, "converted for comparison")
-        return replace(self, model=model, precision_choice=choice)
+            raise ValueError(f"numerics {numerics} are not available on {self.device}: {why}")
+        model = convert(self.model, numerics)
+        choice = NumericsChoice(numerics, numerics, "converted for comparison")
+        return replace(self, model=model, numerics_choice=choice)
 
     @torch.inference_mode()
     def predict_proba(self, texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
@@ -154,7 +147,7 @@ class BertPredictor(Predictor):
         seqs = [_truncate(x, self.max_length, self.tokenizer.sep_token_id) for x in ids]
         out = np.zeros((len(ids), len(self.taxonomy)), dtype=np.float32)
         pad = self.tokenizer.pad_token_id or 0
-        budget = self.token_budget or DEFAULT_TOKEN_BUDGET[self.precision_choice.used]
+        budget = self.token_budget or DEFAULT_TOKEN_BUDGET[self.numerics_choice.used]
         batches = length_batches([len(x) for x in seqs], token_budget=budget, max_batch=self.batch_size)
         for chunk in batches:
             width = len(seqs[chunk[-1]])  # the batch is sorted by length: the last row is the longest

@@ -19,13 +19,16 @@ import argparse
 import dataclasses
 import types
 import typing
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 
-from policytag.core.paths import find_input, gold_file
+from policytag.core.deprecation import RenamedFlag, warn_renamed
+from policytag.core.paths import data_path, find_input
+from policytag.training.kind_names import check_kind, kind_names
 
 __all__ = [
     "PretrainConfig",
@@ -40,19 +43,28 @@ DEFAULT_CANDIDATES = ("bert-base-chinese", "hfl/chinese-roberta-wwm-ext")
 
 T = TypeVar("T")
 
+# Fields renamed in this release (old -> new): the old name is still accepted, with a warning, in a
+# YAML config and as a flag, for one more release.
+RENAMED_FIELDS = {"precision": "mixed_precision"}
 
-def _help(text: str, **kw: Any) -> Any:
-    return field(metadata={"help": text}, **kw)
+
+def _help(text: str, *, choices: Callable[[], Sequence[str]] | None = None, **kw: Any) -> Any:
+    """A field with its ``--flag``'s help; ``choices`` lists the values allowed when the parser is built."""
+    return field(metadata={"help": text, "choices": choices}, **kw)
 
 
 @dataclass
 class TrainConfig:
     """What to train, on what, and how. See ``training/configs/default.yaml``."""
 
-    data: str = _help("labelled JSONL to learn from ({text, labels, doc}).", default_factory=lambda: str(gold_file()))
+    data: str = _help(
+        "labelled JSONL to learn from ({text, labels, doc}).", default_factory=lambda: str(data_path("gold"))
+    )
     output_dir: str = _help("model folder to write (replaced atomically at the end).", default="models/demo")
-    kind: Literal["bert", "tfidf"] = _help(
-        "model kind: a BERT fine-tuned with the Trainer, or the TF-IDF + logistic-regression baseline.",
+    kind: str = _help(
+        "model kind, one module each in policytag/training/kinds: e.g. bert, a BERT fine-tuned with the Trainer, "
+        "or tfidf, the TF-IDF + logistic-regression baseline.",
+        choices=kind_names,
         default="bert",
     )
     base_model: str = _help(
@@ -93,8 +105,10 @@ class TrainConfig:
     threshold_default: float = _help("threshold of labels with no positive example in validation.", default=0.5)
     early_stopping_patience: int = _help("epochs without a better validation macro-F1 before stopping.", default=6)
     seed: int = _help("random seed (data order, initialisation, validation choice).", default=42)
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = _help(
-        "training precision: 'auto' uses bf16 (or fp16) on a CUDA GPU, fp32 on CPU.", default="auto"
+    mixed_precision: Literal["auto", "fp32", "bf16", "fp16"] = _help(
+        "mixed precision of training (not the inference numerics): 'auto' uses bf16 (or fp16) on a CUDA GPU, "
+        "fp32 on CPU.",
+        default="auto",
     )
     resume: bool = _help("continue from the last checkpoint of an interrupted run with the same output.", default=False)
     checkpoint_dir: str | None = _help(
@@ -118,8 +132,7 @@ class TrainConfig:
             raise ValueError(f"cv_folds must be 0 (leave one document out) or at least 2, got {self.cv_folds}")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be >= 1, got {self.limit}")
-        if self.kind not in ("bert", "tfidf"):
-            raise ValueError(f"kind must be 'bert' or 'tfidf', got {self.kind!r}")
+        check_kind(self.kind, where="kind")
         if self.scratch_size not in SCRATCH_SIZES:
             raise ValueError(f"scratch_size must be one of {SCRATCH_SIZES}, got {self.scratch_size!r}")
 
@@ -153,7 +166,7 @@ class PretrainConfig:
     learning_rate: float = _help("peak learning rate.", default=1e-3)
     mlm_probability: float = _help("share of tokens masked.", default=0.15)
     seed: int = _help("random seed.", default=42)
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = _help("as for train.", default="auto")
+    mixed_precision: Literal["auto", "fp32", "bf16", "fp16"] = _help("as for train.", default="auto")
 
     def __post_init__(self) -> None:
         _positive(self, "epochs", "batch_size", "max_length", "learning_rate")
@@ -191,6 +204,9 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         kw: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": f.metadata.get("help", "")}
         if tp is bool:
             kw["action"] = argparse.BooleanOptionalAction
+        elif f.metadata.get("choices") is not None:
+            kw["choices"] = list(f.metadata["choices"]())
+            kw["type"] = tp
         elif get_origin(tp) is Literal:
             kw["choices"] = list(get_args(tp))
         elif get_origin(tp) is list:
@@ -201,6 +217,16 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         if optional and tp is not bool:
             kw["metavar"] = f.name.upper()
         parser.add_argument(flag, **kw)
+        for old in (o for o, new in RENAMED_FIELDS.items() if new == f.name):
+            choices = {"choices": kw["choices"]} if "choices" in kw else {}
+            parser.add_argument(
+                "--" + old.replace("_", "-"),
+                dest=f.name,
+                default=argparse.SUPPRESS,
+                action=RenamedFlag,
+                new=flag,
+                **choices,
+            )
 
 
 def load_config(cls: type[T], path: str | Path | None = None, **overrides: Any) -> T:
@@ -220,6 +246,7 @@ def load_config(cls: type[T], path: str | Path | None = None, **overrides: Any) 
             raise ValueError(f"{p}: not valid YAML ({e})") from None
         if not isinstance(data, dict):
             raise ValueError(f"{p}: a config must be a mapping of field: value")
+        data = _accept_renamed(data, where=p)
         known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - known)
         if unknown:
@@ -230,6 +257,18 @@ def load_config(cls: type[T], path: str | Path | None = None, **overrides: Any) 
         return cls(**values)
     except TypeError as e:
         raise ValueError(str(e)) from None
+
+
+def _accept_renamed(data: dict[str, Any], *, where: Path) -> dict[str, Any]:
+    """``data`` with each field of :data:`RENAMED_FIELDS` under its new name (warning once per field)."""
+    out = dict(data)
+    for old, new in RENAMED_FIELDS.items():
+        if old in out:
+            warn_renamed(f"{where}: field '{old}'", f"'{new}'", stacklevel=4)
+            if new in out:
+                raise ValueError(f"{where}: give '{new}' only, not also the deprecated '{old}'")
+            out[new] = out.pop(old)
+    return out
 
 
 def config_from_args(cls: type[T], args: argparse.Namespace) -> T:

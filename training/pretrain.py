@@ -18,7 +18,7 @@ from policytag.core.jsonl import read_jsonl
 from policytag.core.paths import find_input
 from policytag.labels.corpus import build_corpus
 from policytag.training.base_model import build_vocab, scratch_config, scratch_tokenizer
-from policytag.training.bert import resolve_precision
+from policytag.training.bert import resolve_mixed_precision
 from policytag.training.config import PretrainConfig
 from policytag.training.model_folder import atomic_folder, write_json
 
@@ -52,7 +52,7 @@ def pretrain(cfg: PretrainConfig, *, progress: bool = True) -> Path:
         batched=True,
         remove_columns=["text"],
     )
-    precision = resolve_precision(cfg.precision)
+    mixed_precision = resolve_mixed_precision(cfg.mixed_precision)
     with tempfile.TemporaryDirectory(prefix="policytag-pretrain-") as work:
         args = TrainingArguments(
             output_dir=work,
@@ -67,8 +67,8 @@ def pretrain(cfg: PretrainConfig, *, progress: bool = True) -> Path:
             seed=cfg.seed,
             disable_tqdm=not progress,
             use_cpu=not torch.cuda.is_available(),
-            bf16=precision == "bf16",
-            fp16=precision == "fp16",
+            bf16=mixed_precision == "bf16",
+            fp16=mixed_precision == "fp16",
         )
         trainer = Trainer(
             model=model,
@@ -91,7 +91,7 @@ def pretrain(cfg: PretrainConfig, *, progress: bool = True) -> Path:
                     f"{len(texts)} sentences of {', '.join(cfg.corpus)}",
                     "excluded_docs": cfg.exclude_docs,
                     "n_sentences": len(texts),
-                    "precision": precision,
+                    "mixed_precision": mixed_precision,
                     "mlm_loss_first_epoch": losses[0] if losses else None,
                     "mlm_loss_last_epoch": losses[-1] if losses else None,
                     "config": cfg.__dict__,

@@ -18,7 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from policytag.core.taxonomy import Taxonomy
-from policytag.training.predictor import Predictor
+from policytag.training.predictor_base import Predictor
 
 __all__ = ["TfidfPredictor", "fit_tfidf"]
 

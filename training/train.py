@@ -1,5 +1,9 @@
 """``policytag train``: from a labelled JSONL to a complete, self-describing model folder.
 
+The kind (``cfg.kind``, :mod:`policytag.training.kinds`) trains the predictor and writes its own
+files; this module does what every kind shares: the split, threshold tuning, metrics, and the
+common files of the folder (:mod:`policytag.training.model_folder`), the plots and the card.
+
 Example (a TF-IDF baseline in a few seconds):
     >>> from policytag.training.config import TrainConfig
     >>> result = train(TrainConfig(kind="tfidf", output_dir="models/tfidf"))  # doctest: +SKIP
@@ -11,7 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass, field
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,29 +28,31 @@ from policytag.core.taxonomy import Taxonomy, load_taxonomy
 from policytag.core.version import __version__
 from policytag.labels.dataset import Split, data_fingerprint, document_split, read_labelled
 from policytag.training.config import TrainConfig
+from policytag.training.kinds import FitResult, get_kind
 from policytag.training.metrics import binarize, multilabel_metrics
 from policytag.training.model_card import render_model_card
-from policytag.training.model_folder import atomic_folder, write_json
-from policytag.training.precision_guard import GUARD_FILE
-from policytag.training.predictor import MANIFEST, Predictor
+from policytag.training.model_folder import (
+    CARD,
+    DATA,
+    FORMAT,
+    MANIFEST,
+    METRICS,
+    PLOT_COOCCURRENCE,
+    PLOT_F1,
+    PLOT_LEARNING_CURVE,
+    PLOTS,
+    TAXONOMY,
+    THRESHOLDS,
+    TRAINING_CONFIG,
+    atomic_folder,
+    write_json,
+)
+from policytag.training.predictor_base import Predictor
 from policytag.training.thresholds import decide, tune_thresholds
 
-__all__ = ["FitResult", "TrainResult", "evaluate_predictor", "fit", "prepare_split", "train"]
+__all__ = ["TrainResult", "evaluate_predictor", "fit", "prepare_split", "train", "write_model"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FitResult:
-    """A trained predictor (thresholds tuned) and what is known about how it was made."""
-
-    predictor: Predictor
-    base: dict[str, Any]
-    threshold_how: list[str] = field(default_factory=list)
-    log_history: list[dict[str, Any]] = field(default_factory=list)
-    best_epoch: float | None = None
-    device: str = "cpu"
-    precision: str = "fp32"
 
 
 @dataclass
@@ -64,10 +72,10 @@ def prepare_split(cfg: TrainConfig, taxonomy: Taxonomy) -> tuple[list[dict[str, 
 
 
 def fit(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, *, progress: bool = True) -> FitResult:
-    """Train one model of ``cfg.kind`` on ``split`` (no files written but checkpoints)."""
+    """Train one model of ``cfg.kind`` on ``split`` (no files written but checkpoints), thresholds tuned."""
     if not split.train or not split.validation:
         raise ValueError("training needs a non-empty training split and validation split")
-    result = _fit_tfidf(cfg, split, taxonomy) if cfg.kind == "tfidf" else _fit_bert(cfg, split, taxonomy, progress)
+    result = get_kind(cfg.kind).fit(cfg, split, taxonomy, progress=progress)
     result.threshold_how = tune_on_validation(result.predictor, split.validation, cfg)
     return result
 
@@ -82,54 +90,19 @@ def tune_on_validation(predictor: Predictor, validation: list[dict[str, Any]], c
     return how
 
 
-def _fit_bert(cfg: TrainConfig, split: Split, taxonomy: Taxonomy, progress: bool) -> FitResult:
-    from policytag.training.base_model import resolve_base
-    from policytag.training.bert import fit_bert
-
-    base = resolve_base(
-        cfg.base_model,
-        candidates=cfg.base_candidates,
-        scratch_size=cfg.scratch_size,
-        train_texts=[r["text"] for r in split.train],
-    )
-    result = fit_bert(cfg, split, taxonomy, base, progress=progress)
-    return FitResult(
-        predictor=result.predictor,
-        base={"kind": base.kind, "name": base.name, "description": base.description, "tried": list(base.tried)},
-        log_history=result.log_history,
-        best_epoch=result.best_epoch,
-        device=result.device,
-        precision=result.precision,
-    )
-
-
-def _fit_tfidf(cfg: TrainConfig, split: Split, taxonomy: Taxonomy) -> FitResult:
-    from policytag.training.tfidf import fit_tfidf
-
-    targets = np.array([taxonomy.multi_hot(r["labels"]) for r in split.train], dtype=int)
-    predictor = fit_tfidf(
-        [r["text"] for r in split.train],
-        targets,
-        taxonomy=taxonomy,
-        ngram_max=cfg.tfidf_ngram_max,
-        c=cfg.tfidf_c,
-        balanced=cfg.pos_weight,
-        seed=cfg.seed,
-    )
-    base = {
-        "kind": "tfidf",
-        "name": f"char-1-{cfg.tfidf_ngram_max}gram-tfidf",
-        "description": f"character 1–{cfg.tfidf_ngram_max}-gram TF-IDF with one logistic regression per label "
-        "(scikit-learn); no pretrained weights",
-        "tried": [],
-    }
-    return FitResult(predictor=predictor, base=base)
-
-
 def evaluate_predictor(predictor: Predictor, records: list[dict[str, Any]]) -> dict[str, Any]:
     """Metrics of ``predictor`` on labelled ``records`` (its own thresholds and decision rule)."""
     preds = predictor.predict([r["text"] for r in records])
     return multilabel_metrics([r["labels"] for r in records], [p.labels for p in preds], predictor.taxonomy)
+
+
+def _doc_list(docs: Sequence[str], shown: int = 5) -> str:
+    """Documents for a log line: all of a few, else a count and the first ``shown`` (the manifest lists all)."""
+    if not docs:
+        return "none"
+    if len(docs) <= shown:
+        return ", ".join(docs)
+    return f"{len(docs)} documents ({', '.join(docs[:shown])}, ...)"
 
 
 def train(cfg: TrainConfig, *, taxonomy: Taxonomy | None = None, progress: bool = True) -> TrainResult:
@@ -137,12 +110,12 @@ def train(cfg: TrainConfig, *, taxonomy: Taxonomy | None = None, progress: bool 
     tax = taxonomy or load_taxonomy()
     records, split = prepare_split(cfg, tax)
     log.info(
-        "training %s on %d sentences (%s); validation %s; test %s",
+        "training %s on %d sentences of %s; validation %s; test %s",
         cfg.kind,
         len(split.train),
-        ", ".join(split.docs("train")),
-        ", ".join(split.docs("validation")),
-        ", ".join(split.docs("test")) or "none",
+        _doc_list(split.docs("train")),
+        _doc_list(split.docs("validation")),
+        _doc_list(split.docs("test")),
     )
     result = fit(cfg, split, tax, progress=progress)
     metrics: dict[str, Any] = {"validation": evaluate_predictor(result.predictor, split.validation)}
@@ -154,8 +127,6 @@ def train(cfg: TrainConfig, *, taxonomy: Taxonomy | None = None, progress: bool 
 
 
 def _is_main_process() -> bool:
-    import os
-
     return os.environ.get("RANK", "0") == "0"
 
 
@@ -167,12 +138,43 @@ def write_model(
     taxonomy: Taxonomy,
     metrics: dict[str, Any],
 ) -> Path:
-    from policytag.training.plots import plot_cooccurrence, plot_f1, plot_learning_curve
+    """Write the model folder: the kind's files and what it measured, then the files every kind has."""
+    kind = get_kind(cfg.kind)
+    manifest = _manifest(cfg, result, data_fingerprint(records))
+    data = _data_record(cfg, records, split)
+    thresholds = _thresholds_record(cfg, result, taxonomy)
+    measured = kind.measure(cfg, result, records, model_version=str(manifest["version"]))
+    with atomic_folder(cfg.output_dir) as tmp:
+        kind.save(result, tmp)
+        for name, content in measured.items():
+            write_json(tmp / name, content)
+        write_json(tmp / MANIFEST, manifest)
+        write_json(tmp / THRESHOLDS, thresholds)
+        write_json(tmp / DATA, data)
+        write_json(tmp / TAXONOMY, taxonomy.to_dict())
+        write_json(tmp / METRICS, metrics)
+        write_json(tmp / TRAINING_CONFIG, dataclasses.asdict(cfg))
+        plots = _write_plots(tmp / PLOTS, cfg, result, split, metrics)
+        card = render_model_card(
+            kind=kind,
+            manifest=manifest,
+            data=data,
+            metrics=metrics,
+            taxonomy=taxonomy,
+            thresholds=thresholds["thresholds"],
+            config=dataclasses.asdict(cfg),
+            plots=plots,
+            measured=measured,
+        )
+        (tmp / CARD).write_text(card, encoding="utf-8")
+    return Path(cfg.output_dir)
 
-    fingerprint = data_fingerprint(records)
+
+def _manifest(cfg: TrainConfig, result: FitResult, fingerprint: str) -> dict[str, Any]:
+    """The folder's manifest: its kind, its name and version (time and data), how it was trained."""
     created = datetime.now(UTC)
-    manifest = {
-        "format": 1,
+    return {
+        "format": FORMAT,
         "kind": cfg.kind,
         "name": cfg.model_name,
         "version": f"{created:%Y%m%d%H%M}-{fingerprint[:8]}",
@@ -181,13 +183,17 @@ def write_model(
         "base_model": result.base,
         "max_length": cfg.max_length,
         "device": result.device,
-        "precision": result.precision,
+        "mixed_precision": result.mixed_precision,
         "best_epoch": result.best_epoch,
         "data_fingerprint": fingerprint,
     }
-    data = {
+
+
+def _data_record(cfg: TrainConfig, records: list[dict[str, Any]], split: Split) -> dict[str, Any]:
+    """What the model learned from: the file, its fingerprint, and the documents of each split."""
+    return {
         "path": str(cfg.data),
-        "fingerprint": fingerprint,
+        "fingerprint": data_fingerprint(records),
         "fingerprint_method": "sha256 over JSON [id, text, sorted labels] per line, in file order",
         "n_sentences": len(records),
         "docs": sorted({r["doc"] for r in records}),
@@ -199,70 +205,37 @@ def write_model(
         "n_test": len(split.test),
         "limit": cfg.limit,
     }
-    thresholds = {label: float(t) for label, t in zip(taxonomy.ids, result.predictor.thresholds, strict=True)}
-    eval_part = split.test or split.validation
-    truth = binarize([r["labels"] for r in eval_part], taxonomy)
-    probs, _ = result.predictor.predict_proba([r["text"] for r in eval_part])
-    predicted = binarize(decide(probs, result.predictor.thresholds, taxonomy), taxonomy)
+
+
+def _thresholds_record(cfg: TrainConfig, result: FitResult, taxonomy: Taxonomy) -> dict[str, Any]:
+    """The tuned thresholds, how each was set, and the rule that applies them."""
+    return {
+        "thresholds": {label: float(t) for label, t in zip(taxonomy.ids, result.predictor.thresholds, strict=True)},
+        "how": dict(zip(taxonomy.ids, result.threshold_how, strict=True)),
+        "floor": cfg.threshold_floor,
+        "default": cfg.threshold_default,
+        "rule": "a category is answered when its probability >= its threshold; 'other' when none is, "
+        "never together with a category",
+    }
+
+
+def _write_plots(folder: Path, cfg: TrainConfig, result: FitResult, split: Split, metrics: dict[str, Any]) -> list[str]:
+    """Plot the test split (validation without one) into ``folder``; the names of the files written."""
+    # Imported here: matplotlib is needed to write a folder, not to train or load one.
+    from policytag.training.plots import plot_cooccurrence, plot_f1, plot_learning_curve
+
+    predictor = result.predictor
+    taxonomy = predictor.taxonomy
     part_name = "test" if split.test else "validation"
-    guard = None
-    if cfg.kind == "bert":
-        from policytag.training.bert_predictor import BertPredictor
-        from policytag.training.precision_guard import measure_guard
-
-        assert isinstance(result.predictor, BertPredictor)
-        # Which fast inference paths keep this model's labels: `--precision auto` reads it.
-        guard = measure_guard(
-            result.predictor, records, data_path=str(cfg.data), model_version=str(manifest["version"])
-        )
-    with atomic_folder(cfg.output_dir) as tmp:
-        if cfg.kind == "bert":
-            from policytag.training.bert_predictor import BertPredictor
-
-            assert isinstance(result.predictor, BertPredictor)
-            assert result.predictor.model is not None and result.predictor.tokenizer is not None
-            result.predictor.model.save_pretrained(tmp, safe_serialization=True)
-            result.predictor.tokenizer.save_pretrained(tmp)
-            write_json(tmp / "training_log.json", result.log_history)
-            write_json(tmp / GUARD_FILE, guard)
-        else:
-            from policytag.training.tfidf import TfidfPredictor
-
-            assert isinstance(result.predictor, TfidfPredictor)
-            result.predictor.save(tmp)
-        write_json(tmp / MANIFEST, manifest)
-        write_json(
-            tmp / "thresholds.json",
-            {
-                "thresholds": thresholds,
-                "how": dict(zip(taxonomy.ids, result.threshold_how, strict=True)),
-                "floor": cfg.threshold_floor,
-                "default": cfg.threshold_default,
-                "rule": "a category is answered when its probability >= its threshold; 'other' when none is, "
-                "never together with a category",
-            },
-        )
-        write_json(tmp / "taxonomy.json", taxonomy.to_dict())
-        write_json(tmp / "metrics.json", metrics)
-        write_json(tmp / "training_config.json", dataclasses.asdict(cfg))
-        write_json(tmp / "data.json", data)
-        plots = tmp / "plots"
-        plots.mkdir()
-        title = f"{cfg.model_name} ({part_name}: {', '.join(split.docs(part_name))})"
-        plot_f1(metrics[part_name], taxonomy, plots / "f1_per_label.png", title=title)
-        plot_cooccurrence(truth, predicted, taxonomy, plots / "label_cooccurrence.png", title=title)
-        if result.log_history:
-            plot_learning_curve(result.log_history, plots / "learning_curve.png")
-        (tmp / "README.md").write_text(
-            render_model_card(
-                manifest=manifest,
-                data=data,
-                metrics=metrics,
-                taxonomy=taxonomy,
-                thresholds=thresholds,
-                config=dataclasses.asdict(cfg),
-                guard=guard,
-            ),
-            encoding="utf-8",
-        )
-    return Path(cfg.output_dir)
+    part = split.test or split.validation
+    truth = binarize([r["labels"] for r in part], taxonomy)
+    probs, _ = predictor.predict_proba([r["text"] for r in part])
+    predicted = binarize(decide(probs, predictor.thresholds, taxonomy), taxonomy)
+    folder.mkdir()
+    title = f"{cfg.model_name} ({part_name}: {', '.join(split.docs(part_name))})"
+    plot_f1(metrics[part_name], taxonomy, folder / PLOT_F1, title=title)
+    plot_cooccurrence(truth, predicted, taxonomy, folder / PLOT_COOCCURRENCE, title=title)
+    if not result.log_history:
+        return [PLOT_F1, PLOT_COOCCURRENCE]
+    plot_learning_curve(result.log_history, folder / PLOT_LEARNING_CURVE)
+    return [PLOT_F1, PLOT_COOCCURRENCE, PLOT_LEARNING_CURVE]

@@ -15,10 +15,10 @@ Strategies (which sentences, in which order, before ``--limit``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -30,6 +30,8 @@ from policytag.labels.labelstudio.config import CHOICES_NAME, TEXT_NAME, check_l
 
 __all__ = [
     "STRATEGIES",
+    "Answer",
+    "PreAnnotator",
     "PushPlan",
     "choices_result",
     "confidence",
@@ -116,6 +118,31 @@ def prediction_payload(
     return {"result": result, "score": round(conf, 6), "model_version": version}, conf
 
 
+class Answer(Protocol):
+    """A model's answer for one sentence: the labels passing their thresholds, and every label's score."""
+
+    @property
+    def labels(self) -> Sequence[str]: ...
+
+    @property
+    def scores(self) -> Mapping[str, float]: ...
+
+
+class PreAnnotator(Protocol):
+    """What ``push`` reads from a model (training's ``Predictor`` has all of it), so labels never imports training."""
+
+    @property
+    def manifest(self) -> dict[str, Any]: ...
+
+    @property
+    def taxonomy(self) -> Taxonomy: ...
+
+    @property
+    def thresholds(self) -> Iterable[float]: ...
+
+    def predict(self, texts: Sequence[str]) -> Sequence[Answer]: ...
+
+
 @dataclass
 class Scored:
     """A sentence with the model's labels, confidence and the prediction to attach."""
@@ -125,7 +152,9 @@ class Scored:
     prediction: dict[str, Any]
 
 
-def score_sentences(predictor: Any, sentences: list[dict[str, Any]], *, progress: bool = False) -> dict[str, Scored]:
+def score_sentences(
+    predictor: PreAnnotator, sentences: list[dict[str, Any]], *, progress: bool = False
+) -> dict[str, Scored]:
     """Run the predictor over the sentences (in batches, with a progress bar) and build their predictions."""
     from tqdm import tqdm
 
@@ -324,7 +353,7 @@ def push(
     sentences: list[dict[str, Any]],
     taxonomy: Taxonomy,
     *,
-    predictor: Any = None,
+    predictor: PreAnnotator | None = None,
     strategy: str = "all",
     limit: int | None = None,
     labelled: set[str] | None = None,

@@ -1,8 +1,11 @@
-"""A local Label Studio server: installed into its own venv, started headless on 127.0.0.1.
+"""A local Label Studio server, started headless on 127.0.0.1 from its own venv, and stopped.
 
-Label Studio 1.23.2 pins ``label-studio-sdk`` and many Django packages exactly, so it lives in
-``.venv-ls`` at the repository root, never in the kit's ``.venv``. A data dir migrated once by
-``label-studio init -q`` is kept as a template (``.venv-ls/template-data``): a copy of it starts in
+Label Studio 1.23.2 pins ``label-studio-sdk`` and many Django packages exactly, so it lives in its
+own venv (:func:`policytag.core.paths.label_studio_venv`: ``.venv-ls`` in the checkout unless
+``POLICYTAG_LABEL_STUDIO_VENV`` names another), never in the kit's ``.venv``. Installing it there is
+the tooling's job (``scripts/install_labelstudio.py``, run by ``make labelstudio-install``); this
+module only checks the install (:func:`label_studio_executable`). A data dir migrated once by
+``label-studio init -q`` is kept as a template (``<venv>/template-data``): a copy of it starts in
 a few seconds instead of ~20 s of migrations.
 
 Facts this module relies on (measured with 1.23.2):
@@ -22,7 +25,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import json
@@ -32,7 +34,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -41,28 +42,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-__all__ = [
-    "LS_VERSION",
-    "ROOT",
-    "Credentials",
-    "LabelStudioServer",
-    "ServerError",
-    "create_user",
-    "ensure_installed",
-    "ensure_template",
-    "free_port",
-    "load_or_create_credentials",
-    "prepare_data_dir",
-    "start_server",
-]
+from policytag.core.paths import label_studio_venv
+
+# Starting a server; then what the installer (scripts/install_labelstudio.py) shares with this module.
+__all__ = ["LS_VERSION", "Credentials", "LabelStudioServer", "ServerError", "create_user", "free_port", "start_server"]
+__all__ += ["load_or_create_credentials", "port_is_free", "prepare_data_dir"]
+__all__ += ["ensure_template", "install_lock", "installed_marker", "label_studio_executable"]
 
 LS_VERSION = "1.23.2"
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_VENV = ROOT / ".venv-ls"
-DEFAULT_DATA_DIR = ROOT / "labelstudio-data"
 CREDENTIALS_FILE = "policytag-credentials.json"
 DB_FILE = "label_studio.sqlite3"
-_STAMP = f".installed-label-studio-{LS_VERSION}"
 # Variables Label Studio reads under a bare name too: never pass the caller's through.
 _CLEANED = ("HOST", "PORT", "USERNAME", "PASSWORD", "DEBUG", "USER_TOKEN", "BASE_DATA_DIR", "DATABASE_NAME")
 
@@ -85,7 +74,7 @@ class Credentials:
 
 
 @contextlib.contextmanager
-def _lock(venv: Path) -> Iterator[None]:
+def install_lock(venv: Path) -> Iterator[None]:
     """An exclusive file lock inside ``venv`` so that two processes never install or template at once."""
     venv.mkdir(parents=True, exist_ok=True)
     with (venv / ".policytag.lock").open("w") as fh:
@@ -96,38 +85,23 @@ def _lock(venv: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _executable(venv: Path) -> Path:
-    return venv / "bin" / "label-studio"
+def installed_marker(venv: Path) -> Path:
+    """The file the installer writes last, so that a half-finished install never counts as one."""
+    return venv / f".installed-label-studio-{LS_VERSION}"
 
 
-def ensure_installed(venv: Path = DEFAULT_VENV, *, python: str = "python3", quiet: bool = False) -> Path:
-    """Install Label Studio ``LS_VERSION`` into ``venv`` unless it is there already; return its executable.
+def label_studio_executable(venv: Path | None = None) -> Path:
+    """The ``label-studio`` executable of a finished install in ``venv`` (default: the kit's Label Studio venv).
 
-    Takes about 40 s to 2 min and ~1 GB the first time. Raises ``ServerError`` with pip's last lines
-    when the install fails (no network and no wheel cache, for example).
+    Raises ``ServerError`` naming the install command when Label Studio ``LS_VERSION`` is not there.
     """
-    exe = _executable(venv)
-    if (venv / _STAMP).exists() and exe.exists():
-        return exe
-    with _lock(venv):
-        if (venv / _STAMP).exists() and exe.exists():
-            return exe
-        if not quiet:
-            print(f"installing Label Studio {LS_VERSION} into {venv} (once; about a minute, ~1 GB)", file=sys.stderr)
-        steps = [
-            [python, "-m", "venv", str(venv)],
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"label-studio=={LS_VERSION}"],
-        ]
-        for cmd in steps:
-            if cmd[1:3] == ["-m", "venv"] and (venv / "bin" / "python").exists():
-                continue
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            if proc.returncode != 0:
-                tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-                raise ServerError(f"installing Label Studio {LS_VERSION} failed: {' '.join(cmd)}\n{tail}")
-        if not exe.exists():
-            raise ServerError(f"{exe} is missing after installing label-studio=={LS_VERSION}")
-        (venv / _STAMP).write_text(f"label-studio=={LS_VERSION}\n", encoding="utf-8")
+    venv = venv or label_studio_venv()
+    exe = venv / "bin" / "label-studio"
+    if not (installed_marker(venv).exists() and exe.exists()):
+        raise ServerError(
+            f"Label Studio {LS_VERSION} is not installed in {venv}: run `make labelstudio-install` "
+            "(python scripts/install_labelstudio.py) in the policytag checkout"
+        )
     return exe
 
 
@@ -169,13 +143,14 @@ def _run_ls(exe: Path, args: list[str], data_dir: Path, *, what: str, timeout: f
         raise ServerError(f"{what}: `label-studio {args[0]}` failed (exit {proc.returncode})\n{tail}")
 
 
-def ensure_template(venv: Path = DEFAULT_VENV) -> Path:
+def ensure_template(venv: Path | None = None) -> Path:
     """A migrated, user-less data dir made once with ``label-studio init -q`` (about 20-50 s); its path."""
+    venv = venv or label_studio_venv()
     template = venv / "template-data"
     if (template / DB_FILE).exists():
         return template
-    exe = ensure_installed(venv)
-    with _lock(venv):
+    exe = label_studio_executable(venv)
+    with install_lock(venv):
         if (template / DB_FILE).exists():
             return template
         building = venv / "template-data.partial"
@@ -188,7 +163,7 @@ def ensure_template(venv: Path = DEFAULT_VENV) -> Path:
     return template
 
 
-def prepare_data_dir(data_dir: Path, venv: Path = DEFAULT_VENV) -> Path:
+def prepare_data_dir(data_dir: Path, venv: Path | None = None) -> Path:
     """Make ``data_dir`` a usable Label Studio data dir (a copy of the template) unless it is one already."""
     data_dir = data_dir.resolve()
     if (data_dir / DB_FILE).exists():
@@ -204,10 +179,10 @@ def prepare_data_dir(data_dir: Path, venv: Path = DEFAULT_VENV) -> Path:
     return data_dir
 
 
-def create_user(data_dir: Path, credentials: Credentials, venv: Path = DEFAULT_VENV) -> None:
+def create_user(data_dir: Path, credentials: Credentials, venv: Path | None = None) -> None:
     """Add a user with a password and a legacy token to the data dir's organisation (~5 s; server may run)."""
     _run_ls(
-        ensure_installed(venv),
+        label_studio_executable(venv),
         [
             "init",
             "-q",
@@ -293,17 +268,17 @@ def start_server(
     credentials: Credentials,
     *,
     port: int | None = None,
-    venv: Path = DEFAULT_VENV,
+    venv: Path | None = None,
     timeout: float = 180.0,
     extra_env: Mapping[str, str] | None = None,
 ) -> LabelStudioServer:
-    """Install if needed, prepare ``data_dir`` from the template, start on 127.0.0.1 and wait until it answers.
+    """Prepare ``data_dir`` from the template, start on 127.0.0.1 and wait until it answers.
 
     ``port=None`` picks a free port. The server is ready when ``/api/current-user/whoami`` on that exact
     port answers with ``credentials.username`` for ``credentials.token``. Raises ``ServerError`` (with the
     tail of the server log) when the process exits or does not answer within ``timeout`` seconds.
     """
-    exe = ensure_installed(venv)
+    exe = label_studio_executable(venv)
     data_dir = prepare_data_dir(data_dir, venv)
     port = port or free_port()
     if not port_is_free(port):
@@ -357,22 +332,3 @@ def load_or_create_credentials(data_dir: Path) -> Credentials:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(asdict(creds), fh, indent=2)
     return creds
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m policytag.labels.labelstudio.server install``: install Label Studio, make the template."""
-    parser = argparse.ArgumentParser(prog="python -m policytag.labels.labelstudio.server")
-    parser.add_argument("action", choices=["install"])
-    parser.add_argument("--venv", default=str(DEFAULT_VENV))
-    args = parser.parse_args(argv)
-    try:
-        ensure_template(Path(args.venv))
-    except ServerError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"Label Studio {LS_VERSION} is installed in {args.venv} (template data dir ready)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,7 @@
-"""The ``policytag`` command: one entry point whose subcommands live next to the code they drive."""
+"""The ``policytag`` command, the top layer: one entry point; each area's subcommands in their own module here.
+
+Bad input (:data:`USER_ERRORS`) is reported in one line with exit status 2, never a traceback.
+"""
 
 from __future__ import annotations
 

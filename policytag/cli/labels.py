@@ -9,7 +9,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from policytag.cli.labelstudio import register as register_labelstudio
+from policytag.cli.options import add_command, data_option, flag, taxonomy_option, write_check_options
+from policytag.cli.seeds import register as register_seeds
 from policytag.core.jsonl import DataError, atomic_write_text, read_jsonl, write_jsonl
+from policytag.core.paths import LAYOUT
 from policytag.core.taxonomy import load_taxonomy
 from policytag.labels.corpus import build_corpus
 from policytag.labels.dataset import read_labelled
@@ -17,93 +21,73 @@ from policytag.labels.gold import build_gold, read_passes
 from policytag.labels.manifest import ManifestRow, read_manifest
 from policytag.labels.stats import compute_stats, render_markdown, replace_section, summary_lines
 
-_DEFAULTS = {
-    "sentences": "labels/sentences.jsonl",
-    "gold": "labels/gold.jsonl",
-    "passes": "labels/passes",
-    "readme": "labels/README.md",
-    "manifest": "seeds/manifest.jsonl",
-}
-
 
 def register(sub: Any) -> None:
-    """Add this package's subcommands to the top-level parser's subparsers."""
-    p = sub.add_parser(
-        "corpus",
-        help="split seed documents into sentences with provenance",
-        description="Split every .txt/.html/.htm document of SEEDS_DIR into sentences "
-        "(id, doc, index, start, end, text) with exact character offsets.",
-    )
-    p.add_argument(
-        "seeds_dir", nargs="?", default="seeds", metavar="SEEDS_DIR", help="folder of documents (default: seeds)"
-    )
-    p.add_argument("--out", default=_DEFAULTS["sentences"], help="output JSONL (default: %(default)s)")
-    p.set_defaults(func=cmd_corpus)
-
+    """Add ``corpus``, ``labels ...`` (with the Label Studio loop) and ``seeds ...`` to the top-level subparsers."""
+    _add_corpus(sub)
     lp = sub.add_parser(
         "labels", help="taxonomy, gold set, statistics, validation", description="Work with the label files."
     )
     lsub = lp.add_subparsers(dest="labels_command", metavar="ACTION", required=True)
-
-    t = lsub.add_parser("taxonomy", help="print the taxonomy as a table", description="Print the taxonomy as a table.")
-    t.add_argument("--taxonomy", help="taxonomy YAML (default: the kit's labels/taxonomy.yaml)")
-    t.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    t.set_defaults(func=cmd_taxonomy)
-
-    v = lsub.add_parser(
-        "validate",
-        help="check labelled JSONL files against the taxonomy",
-        description="Check that every line of each FILE has a text and a valid label set.",
-    )
-    v.add_argument("files", nargs="+", metavar="FILE")
-    v.add_argument("--taxonomy", help="taxonomy YAML (default: the kit's)")
-    v.set_defaults(func=cmd_validate)
-
-    g = lsub.add_parser(
-        "gold",
-        help="build gold.jsonl from the two annotation passes and the adjudication",
-        description="Merge labels/passes/{pass_a,pass_b,adjudication}.jsonl into the gold set; every sentence of "
-        "the corpus must be labelled and every disagreement adjudicated.",
-    )
-    g.add_argument("--sentences", default=_DEFAULTS["sentences"], help="corpus JSONL (default: %(default)s)")
-    g.add_argument("--passes", default=_DEFAULTS["passes"], help="folder of pass files (default: %(default)s)")
-    g.add_argument("--out", default=_DEFAULTS["gold"], help="gold JSONL to write (default: %(default)s)")
-    g.add_argument(
-        "--manifest",
-        default=_DEFAULTS["manifest"],
-        help="seeds manifest: each record gets its document's locality and province (default: %(default)s; "
-        "skipped when the file does not exist)",
-    )
-    g.add_argument("--check", action="store_true", help="write nothing; fail if --out differs from what would be built")
-    g.set_defaults(func=cmd_gold)
-
-    s = lsub.add_parser(
-        "stats",
-        help="label statistics and two-pass agreement",
-        description="Recompute per-label and per-document counts, labels per sentence and the agreement of the two "
-        "annotation passes (exact match, per-label Cohen's kappa) from the files.",
-    )
-    s.add_argument("--gold", default=_DEFAULTS["gold"], help="gold JSONL (default: %(default)s)")
-    s.add_argument("--passes", default=_DEFAULTS["passes"], help="folder of pass files (default: %(default)s)")
-    s.add_argument("--readme", default=_DEFAULTS["readme"], help="README to update (default: %(default)s)")
-    s.add_argument("--manifest", default=_DEFAULTS["manifest"], help="seeds manifest (default: %(default)s)")
-    mode = s.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help="rewrite the statistics section of --readme")
-    mode.add_argument("--check", action="store_true", help="fail if the statistics section of --readme is stale")
-    mode.add_argument("--json", action="store_true", help="print the statistics as JSON")
-    s.set_defaults(func=cmd_stats)
-
-    # The Label Studio loop: push, pull, agreement, server (labels/labelstudio/).
-    from policytag.cli.labelstudio import register as register_labelstudio
-
-    register_labelstudio(lsub)
-
-    from policytag.cli.seeds import register as register_seeds
-
+    _add_taxonomy(lsub)
+    _add_validate(lsub)
+    _add_gold(lsub)
+    _add_stats(lsub)
+    register_labelstudio(lsub)  # the Label Studio loop: push, pull, agreement, connect, server
     register_seeds(sub)
 
 
+def _add_corpus(sub: Any) -> None:
+    p = add_command(sub, "corpus", cmd_corpus)
+    p.add_argument(
+        "seeds_dir",
+        nargs="?",
+        default=LAYOUT["seeds"],
+        metavar="SEEDS_DIR",
+        help="folder of documents (default: seeds)",
+    )
+    data_option(p, "--out", "sentences", "output JSONL")
+
+
+def _add_taxonomy(lsub: Any) -> None:
+    t = add_command(lsub, "taxonomy", cmd_taxonomy)
+    taxonomy_option(t, default=f"the kit's {LAYOUT['taxonomy']}")
+    flag(t, "--json", "print JSON instead of a table")
+
+
+def _add_validate(lsub: Any) -> None:
+    v = add_command(lsub, "validate", cmd_validate)
+    v.add_argument("files", nargs="+", metavar="FILE")
+    taxonomy_option(v)
+
+
+def _add_gold(lsub: Any) -> None:
+    g = add_command(lsub, "gold", cmd_gold)
+    data_option(g, "--sentences", "sentences", "corpus JSONL")
+    data_option(g, "--passes", "passes", "folder of pass files")
+    data_option(g, "--out", "gold", "gold JSONL to write")
+    note = "; skipped when the file does not exist"
+    data_option(
+        g, "--manifest", "manifest", "seeds manifest: each record gets its document's locality and province", note=note
+    )
+    flag(g, "--check", "write nothing; fail if --out differs from what would be built")
+
+
+def _add_stats(lsub: Any) -> None:
+    s = add_command(lsub, "stats", cmd_stats)
+    data_option(s, "--gold", "gold", "gold JSONL")
+    data_option(s, "--passes", "passes", "folder of pass files")
+    data_option(s, "--readme", "labels_readme", "README to update")
+    data_option(s, "--manifest", "manifest", "seeds manifest")
+    write_check_options(s, "the statistics section of --readme", json_help="print the statistics as JSON")
+
+
 def cmd_corpus(args: argparse.Namespace) -> int:
+    """split seed documents into sentences with provenance
+
+    Split every .txt/.html/.htm document of SEEDS_DIR into sentences (id, doc, index, start, end, text) with exact
+    character offsets.
+    """
     records = build_corpus(args.seeds_dir, progress=True)
     write_jsonl(args.out, records)
     per_doc = Counter(r["doc"] for r in records)
@@ -114,6 +98,10 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
 
 def cmd_taxonomy(args: argparse.Namespace) -> int:
+    """print the taxonomy as a table
+
+    Print the taxonomy as a table.
+    """
     tax = load_taxonomy(args.taxonomy)
     if args.json:
         print(json.dumps(tax.to_dict(), ensure_ascii=False, indent=2))
@@ -129,6 +117,10 @@ def cmd_taxonomy(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """check labelled JSONL files against the taxonomy
+
+    Check that every line of each FILE has a text and a valid label set.
+    """
     tax = load_taxonomy(args.taxonomy)
     for f in args.files:
         records = read_labelled(f, tax)
@@ -146,6 +138,11 @@ def _gold_from_files(sentences: str, passes_dir: str, manifest: str) -> list[dic
 
 
 def cmd_gold(args: argparse.Namespace) -> int:
+    """build gold.jsonl from the two annotation passes and the adjudication
+
+    Merge labels/passes/{pass_a,pass_b,adjudication}.jsonl into the gold set; every sentence of the corpus must be
+    labelled and every disagreement adjudicated.
+    """
     gold = _gold_from_files(args.sentences, args.passes, args.manifest)
     if args.check:
         current = read_jsonl(args.out) if Path(args.out).exists() else []
@@ -162,6 +159,11 @@ def cmd_gold(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    """label statistics and two-pass agreement
+
+    Recompute per-label and per-document counts, labels per sentence and the agreement of the two annotation passes
+    (exact match, per-label Cohen's kappa) from the files.
+    """
     tax = load_taxonomy()
     gold = read_labelled(args.gold, tax, require_doc=True)
     passes = read_passes(args.passes, tax)

@@ -1,4 +1,4 @@
-"""The ``policytag labels push|pull|agreement|connect|server`` subcommands (registered by ``labels/cli.py``)."""
+"""The ``policytag labels push|pull|agreement|connect|server`` subcommands (registered by ``cli/labels.py``)."""
 
 from __future__ import annotations
 
@@ -7,31 +7,19 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from policytag.cli.options import Handler, add_command, connection_options, data_option, flag, project_option
 from policytag.core.jsonl import read_jsonl, write_jsonl
+from policytag.core.paths import LABEL_STUDIO_DATA
 from policytag.labels.labelstudio.client import LabelStudioError
 
 __all__ = ["LOCAL_ML_ENV", "connect_backend", "register", "retrieve_predictions"]
 
-DEFAULTS = {
-    "sentences": "labels/sentences.jsonl",
-    "gold": "labels/gold.jsonl",
-    "log": "labels/annotations.jsonl",
-    "consolidated": "labels/consolidated.jsonl",
-    "conflicts": "labels/conflicts.jsonl",
-}
 
-
-def _connection_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", help="Label Studio URL (default: $LABEL_STUDIO_URL)")
-    p.add_argument("--api-key", help="Label Studio API key (default: $LABEL_STUDIO_API_KEY; never printed)")
-
-
-def _handled(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+def _handled(fn: Handler) -> Handler:
     """Report Label Studio and server errors in one line (exit 2), like the kit's other user errors."""
 
     def run(args: argparse.Namespace) -> int:
@@ -47,20 +35,23 @@ def _handled(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     return run
 
 
+def _command(lsub: Any, name: str, fn: Handler) -> argparse.ArgumentParser:
+    return add_command(lsub, name, _handled(fn))
+
+
 def register(lsub: Any) -> None:
     """Add push, pull, agreement, connect and server to the ``policytag labels`` subparsers."""
+    for add in (_add_push, _add_pull, _add_agreement, _add_connect, _add_server):
+        add(lsub)
+
+
+def _add_push(lsub: Any) -> None:
     from policytag.labels.labelstudio.push import STRATEGIES
 
-    p = lsub.add_parser(
-        "push",
-        help="push sentences (with model pre-annotations) to a Label Studio project",
-        description="Create the project if missing (labelling config from the taxonomy) or check its config, then "
-        "import sentences as tasks {text, sentence_id, doc, index}. Idempotent: a sentence already in the project "
-        "is updated, never duplicated. With --model, the model's labels are attached as predictions.",
-    )
-    p.add_argument("--project", required=True, metavar="TITLE", help="project title")
+    p = _command(lsub, "push", cmd_push)
+    project_option(p)
     p.add_argument("--model", metavar="DIR", help="model folder whose predictions become pre-annotations")
-    p.add_argument("--sentences", default=DEFAULTS["sentences"], help="sentence JSONL (default: %(default)s)")
+    data_option(p, "--sentences", "sentences", "sentence JSONL")
     p.add_argument(
         "--strategy",
         choices=STRATEGIES,
@@ -68,50 +59,32 @@ def register(lsub: Any) -> None:
         help="all sentences; only unlabelled ones; or unlabelled ones most uncertain first (needs --model)",
     )
     p.add_argument("--limit", type=int, help="push at most N sentences (after ordering)")
-    p.add_argument("--gold", default=DEFAULTS["gold"], help="labelled sentences that count as labelled")
-    p.add_argument("--consolidated", default=DEFAULTS["consolidated"], help="pulled labels that count as labelled")
-    p.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
-    _connection_args(p)
-    p.set_defaults(func=_handled(cmd_push))
+    data_option(p, "--gold", "gold", "labelled sentences that count as labelled", show_default=False)
+    data_option(p, "--consolidated", "consolidated", "pulled labels that count as labelled", show_default=False)
+    flag(p, "--dry-run", "print what would change; change nothing")
+    connection_options(p)
 
-    q = lsub.add_parser(
-        "pull",
-        help="pull annotations into the append-only log and consolidate them into a labelled set",
-        description="Export the project (full JSON snapshot), append new or edited annotations to the log, report "
-        "unusable ones, and rebuild the consolidated labelled set (rules in labels/README.md, 'Label Studio loop').",
-    )
-    q.add_argument("--project", required=True, metavar="TITLE", help="project title")
-    q.add_argument("--out", default=DEFAULTS["log"], help="append-only annotation log (default: %(default)s)")
-    q.add_argument("--gold", default=DEFAULTS["gold"], help="manual gold set (default: %(default)s)")
-    q.add_argument(
-        "--consolidated", default=DEFAULTS["consolidated"], help="labelled set to write (default: %(default)s)"
-    )
-    q.add_argument("--conflicts", default=DEFAULTS["conflicts"], help="conflicts to write (default: %(default)s)")
-    q.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
-    _connection_args(q)
-    q.set_defaults(func=_handled(cmd_pull))
 
-    a = lsub.add_parser(
-        "agreement",
-        help="annotator agreement (Cohen's or Fleiss' kappa per label) and open conflicts",
-        description="Per-label Cohen's kappa (two annotators) or Fleiss' kappa (more) from the annotation log, "
-        "and the sentences whose annotators tie.",
-    )
-    a.add_argument("--log", default=DEFAULTS["log"], help="annotation log (default: %(default)s)")
-    a.add_argument("--json", action="store_true", help="print JSON")
-    a.set_defaults(func=_handled(cmd_agreement))
+def _add_pull(lsub: Any) -> None:
+    q = _command(lsub, "pull", cmd_pull)
+    project_option(q)
+    data_option(q, "--out", "annotations", "append-only annotation log")
+    data_option(q, "--gold", "gold", "manual gold set")
+    data_option(q, "--consolidated", "consolidated", "labelled set to write")
+    data_option(q, "--conflicts", "conflicts", "conflicts to write")
+    flag(q, "--dry-run", "print what would change; write nothing")
+    connection_options(q)
 
-    c = lsub.add_parser(
-        "connect",
-        help="register policytag's ML backend (policytag serve ... /labelstudio) with a Label Studio project",
-        description="Register the ML backend of a running `policytag serve` with the project (once; an existing "
-        "registration of the same URL is updated), so that Label Studio can ask it for predictions "
-        "(Data Manager: Actions > Retrieve Predictions, or --retrieve). Label Studio must be allowed to reach the "
-        "backend: for one on 127.0.0.1 start Label Studio with LABEL_STUDIO_ML_BLOCK_LOCAL_IP=false and "
-        "LABEL_STUDIO_SSRF_PROTECTION_ENABLED=false (local development only; `policytag labels server "
-        "--allow-local-ml` does).",
-    )
-    c.add_argument("--project", required=True, metavar="TITLE", help="project title")
+
+def _add_agreement(lsub: Any) -> None:
+    a = _command(lsub, "agreement", cmd_agreement)
+    data_option(a, "--log", "annotations", "annotation log")
+    flag(a, "--json", "print JSON")
+
+
+def _add_connect(lsub: Any) -> None:
+    c = _command(lsub, "connect", cmd_connect)
+    project_option(c)
     c.add_argument(
         "--backend-url",
         required=True,
@@ -123,32 +96,30 @@ def register(lsub: Any) -> None:
         help="the policytag server's API key (default: $POLICYTAG_API_KEY; none: the server has no key); sent by "
         "Label Studio as Basic auth password and as a Bearer header of the backend's webhook; never printed",
     )
-    c.add_argument(
-        "--retrieve", action="store_true", help="then ask Label Studio to retrieve predictions for every task"
-    )
+    flag(c, "--retrieve", "then ask Label Studio to retrieve predictions for every task")
     c.add_argument("--timeout", type=float, default=100.0, help="Label Studio's prediction time-out in s (%(default)s)")
-    _connection_args(c)
-    c.set_defaults(func=_handled(cmd_connect))
+    connection_options(c)
 
-    s = lsub.add_parser(
-        "server",
-        help="install (once) and start a local Label Studio on 127.0.0.1",
-        description="Install Label Studio into .venv-ls if needed and run it on 127.0.0.1 with its data under the "
-        "project (git-ignored), printing the URL, user and API token. Ctrl-C stops it.",
-    )
-    s.add_argument("--data-dir", default="labelstudio-data", help="data folder (default: %(default)s)")
+
+def _add_server(lsub: Any) -> None:
+    s = _command(lsub, "server", cmd_server)
+    s.add_argument("--data-dir", default=LABEL_STUDIO_DATA, help="data folder (default: %(default)s)")
     s.add_argument("--port", type=int, help="port (default: 8080 if free, else any free port)")
-    s.add_argument(
+    flag(
+        s,
         "--allow-local-ml",
-        action="store_true",
-        help="let Label Studio call ML backends and webhooks on 127.0.0.1 and private addresses "
+        "let Label Studio call ML backends and webhooks on 127.0.0.1 and private addresses "
         "(LABEL_STUDIO_ML_BLOCK_LOCAL_IP=false, LABEL_STUDIO_SSRF_PROTECTION_ENABLED=false): local development only",
     )
-    s.set_defaults(func=_handled(cmd_server))
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    """``policytag labels push``."""
+    """push sentences (with model pre-annotations) to a Label Studio project
+
+    Create the project if missing (labelling config from the taxonomy) or check its config, then import sentences as
+    tasks {text, sentence_id, doc, index}. Idempotent: a sentence already in the project is updated, never
+    duplicated. With --model, the model's labels are attached as predictions.
+    """
     from policytag.core.taxonomy import load_taxonomy
     from policytag.labels.labelstudio.client import connect
     from policytag.labels.labelstudio.push import push, read_sentences
@@ -198,7 +169,11 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    """``policytag labels pull``."""
+    """pull annotations into the append-only log and consolidate them into a labelled set
+
+    Export the project (full JSON snapshot), append new or edited annotations to the log, report unusable ones, and
+    rebuild the consolidated labelled set (rules in labels/README.md, 'Label Studio loop').
+    """
     from policytag.core.taxonomy import load_taxonomy
     from policytag.labels.dataset import read_labelled
     from policytag.labels.labelstudio.client import connect, export_snapshot, find_project, user_emails
@@ -258,7 +233,11 @@ def _count_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> int:
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:
-    """``policytag labels agreement``."""
+    """annotator agreement (Cohen's or Fleiss' kappa per label) and open conflicts
+
+    Per-label Cohen's kappa (two annotators) or Fleiss' kappa (more) from the annotation log, and the sentences
+    whose annotators tie.
+    """
     from policytag.core.taxonomy import load_taxonomy
     from policytag.labels.labelstudio.annotator_agreement import compute_agreement, render_agreement
     from policytag.labels.labelstudio.pull import read_log
@@ -364,7 +343,14 @@ def retrieve_predictions(client: Any, project_id: int) -> None:
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
-    """``policytag labels connect``."""
+    """register policytag's ML backend (policytag serve ... /labelstudio) with a Label Studio project
+
+    Register the ML backend of a running `policytag serve` with the project (once; an existing registration of the
+    same URL is updated), so that Label Studio can ask it for predictions (Data Manager: Actions > Retrieve
+    Predictions, or --retrieve). Label Studio must be allowed to reach the backend: for one on 127.0.0.1 start Label
+    Studio with LABEL_STUDIO_ML_BLOCK_LOCAL_IP=false and LABEL_STUDIO_SSRF_PROTECTION_ENABLED=false (local
+    development only; `policytag labels server --allow-local-ml` does).
+    """
     import os
 
     from policytag.core.taxonomy import load_taxonomy
@@ -405,17 +391,25 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
 
 def cmd_server(args: argparse.Namespace) -> int:
-    """``policytag labels server``: runs until Ctrl-C or SIGTERM, then stops Label Studio with SIGTERM."""
+    """start a local Label Studio on 127.0.0.1 (installed once by `make labelstudio-install`)
+
+    Run Label Studio from its own venv (.venv-ls in the checkout, or $POLICYTAG_LABEL_STUDIO_VENV; `make
+    labelstudio-install` installs it) on 127.0.0.1 with its data under the project (git-ignored), printing the URL,
+    user and API token. Ctrl-C stops it.
+    """
     from policytag.labels.labelstudio.server import (
         CREDENTIALS_FILE,
         DB_FILE,
         ServerError,
         free_port,
+        label_studio_executable,
         load_or_create_credentials,
         port_is_free,
         start_server,
     )
 
+    # Runs until Ctrl-C or SIGTERM, then stops Label Studio with SIGTERM.
+    label_studio_executable()  # not installed: say so before making a data dir
     data_dir = Path(args.data_dir).resolve()
     if (data_dir / DB_FILE).exists() and not (data_dir / CREDENTIALS_FILE).exists():
         raise ServerError(

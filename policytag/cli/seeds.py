@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from policytag.cli.options import add_command, data_option, flag, write_check_options
 from policytag.core.jsonl import DataError, atomic_write_text, read_jsonl
 from policytag.labels.corpus import build_corpus
 from policytag.labels.exclusions import fingerprint_pages
@@ -19,11 +20,9 @@ from policytag.labels.manifest import ORIGINAL_SOURCE, ManifestRow, read_manifes
 from policytag.labels.seeds import SeedsFolder, check_seeds, render_readme
 from policytag.labels.unlabelled import read_unlabelled_rows, write_unlabelled
 
-DEFAULT_SEEDS = "seeds"
-
 
 def _seeds_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seeds", default=DEFAULT_SEEDS, help="seeds folder (default: %(default)s)")
+    data_option(p, "--seeds", "seeds", "seeds folder")
 
 
 def register(sub: Any) -> None:
@@ -35,14 +34,7 @@ def register(sub: Any) -> None:
     )
     ssub = sp.add_subparsers(dest="seeds_command", metavar="ACTION", required=True)
 
-    i = ssub.add_parser(
-        "ingest",
-        help="add harvested pages: exclusions, deduplication, selection for labelling, unlabelled corpus",
-        description="Read harvest files (=====PAGE===== blocks), drop excluded pages, stubs and duplicates, write "
-        "every kept page to seeds/unlabelled/pages.parquet and the pages selected for labelling to seeds/ with "
-        "manifest rows. Pass every harvest file each time: the unlabelled corpus is rebuilt from them, while "
-        "documents already in the manifest stay.",
-    )
+    i = add_command(ssub, "ingest", cmd_ingest)
     i.add_argument("harvest", nargs="+", metavar="HARVEST_FILE", help="harvest files (any number)")
     _seeds_option(i)
     i.add_argument(
@@ -50,41 +42,19 @@ def register(sub: Any) -> None:
     )
     i.add_argument("--per-locality", type=int, default=6, help="documents per locality at most (default: %(default)s)")
     i.add_argument("--retrieved", default=dt.date.today().isoformat(), help="retrieval date (default: today)")
-    i.add_argument(
-        "--gold",
-        default="labels/gold.jsonl",
-        help="gold set whose label counts the selection fills up (default: %(default)s)",
-    )
-    i.add_argument("--dry-run", action="store_true", help="report what would be done; write nothing")
-    i.set_defaults(func=cmd_ingest)
+    data_option(i, "--gold", "gold", "gold set whose label counts the selection fills up")
+    flag(i, "--dry-run", "report what would be done; write nothing")
 
-    f = ssub.add_parser(
-        "fingerprints",
-        help="hash the stored copies of excluded pages (no text is kept)",
-        description="Each FILE holds 'url: ...', 'row_url: ...', a '-----' line and a stored copy of an excluded "
-        "page; write MinHash signatures and sentence keys of them to seeds/excluded_fingerprints.json.",
-    )
+    f = add_command(ssub, "fingerprints", cmd_fingerprints)
     f.add_argument("files", nargs="+", metavar="FILE")
     _seeds_option(f)
-    f.set_defaults(func=cmd_fingerprints)
 
-    c = ssub.add_parser(
-        "check",
-        help="manifest, files and exclusions agree",
-        description="Fail if a document lacks a manifest row (or the reverse), a file differs from its row, or a "
-        "document or unlabelled page matches the exclusion list or an excluded page's fingerprint.",
-    )
+    c = add_command(ssub, "check", cmd_check)
     _seeds_option(c)
-    c.set_defaults(func=cmd_check)
 
-    r = ssub.add_parser(
-        "readme", help="summarise the manifest in seeds/README.md", description="Render seeds/README.md."
-    )
+    r = add_command(ssub, "readme", cmd_readme)
     _seeds_option(r)
-    mode = r.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help="rewrite seeds/README.md")
-    mode.add_argument("--check", action="store_true", help="fail if seeds/README.md is stale")
-    r.set_defaults(func=cmd_readme)
+    write_check_options(r, "seeds/README.md")
 
 
 def _read_pages(paths: list[str]) -> tuple[list[HarvestedPage], list[str]]:
@@ -134,6 +104,13 @@ def _gold_counts(path: str) -> Counter[str]:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """add harvested pages: exclusions, deduplication, selection for labelling, unlabelled corpus
+
+    Read harvest files (=====PAGE===== blocks), drop excluded pages, stubs and duplicates, write every kept page to
+    seeds/unlabelled/pages.parquet and the pages selected for labelling to seeds/ with manifest rows. Pass every
+    harvest file each time: the unlabelled corpus is rebuilt from them, while documents already in the manifest
+    stay.
+    """
     folder = SeedsFolder(Path(args.seeds))
     pages, errors = _read_pages(args.harvest)
     for e in errors:
@@ -178,6 +155,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_fingerprints(args: argparse.Namespace) -> int:
+    """hash the stored copies of excluded pages (no text is kept)
+
+    Each FILE holds 'url: ...', 'row_url: ...', a '-----' line and a stored copy of an excluded page; write MinHash
+    signatures and sentence keys of them to seeds/excluded_fingerprints.json.
+    """
     triples = []
     for path in args.files:
         head, sep, text = Path(path).read_text(encoding="utf-8").partition("\n-----\n")
@@ -192,6 +174,11 @@ def cmd_fingerprints(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """manifest, files and exclusions agree
+
+    Fail if a document lacks a manifest row (or the reverse), a file differs from its row, or a document or
+    unlabelled page matches the exclusion list or an excluded page's fingerprint.
+    """
     folder = SeedsFolder(Path(args.seeds))
     unlabelled = read_unlabelled_rows(folder.unlabelled)
     problems = check_seeds(folder, unlabelled=unlabelled)
@@ -209,6 +196,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_readme(args: argparse.Namespace) -> int:
+    """summarise the manifest in seeds/README.md
+
+    Render seeds/README.md.
+    """
     folder = SeedsFolder(Path(args.seeds))
     rows = read_manifest(folder.manifest)
     per_doc = Counter(r["doc"] for r in build_corpus(folder.root))

@@ -6,40 +6,40 @@ import argparse
 import logging
 from typing import Any, get_args
 
+from policytag.cli.options import add_command, numerics_option
 from policytag.serving.core.config import Settings
 
 __all__ = ["register"]
 
 
 def register(sub: Any) -> None:
-    s = sub.add_parser(
-        "serve",
-        help="serve a model over HTTP (FastAPI)",
-        description="Serve a model folder: POST /v1/classify, /v1/documents, /v1/documents/file; GET /v1/labels, "
-        "/v1/model, /healthz, /readyz, /metrics; OpenAPI at /docs. Limits and the API key come from POLICYTAG_* "
-        "environment variables (see README).",
-    )
+    s = add_command(sub, "serve", cmd_serve)
     s.add_argument("--model", default=None, help="model folder (default: POLICYTAG_MODEL_PATH or models/demo)")
     s.add_argument("--host", default=None, help="address to bind (default: 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default: 8000)")
-    s.add_argument(
-        "--precision",
+    numerics_option(
+        s,
+        get_args(Settings.model_fields["numerics"].annotation),
         default=None,
-        choices=get_args(Settings.model_fields["precision"].annotation),
-        help="inference precision (default: POLICYTAG_PRECISION or auto: the fastest path whose accuracy guard "
+        help="inference numerics (default: POLICYTAG_NUMERICS or auto: the fastest path whose accuracy guard "
         "holds; /v1/model reports the choice)",
     )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    s.set_defaults(func=cmd_serve)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """serve a model over HTTP (FastAPI)
+
+    Serve a model folder: POST /v1/classify, /v1/documents, /v1/documents/file; GET /v1/labels, /v1/model,
+    /healthz, /readyz, /metrics; OpenAPI at /docs. Limits and the API key come from POLICYTAG_* environment
+    variables (see README).
+    """
     import uvicorn
 
     from policytag.serving.app import create_app
-    from policytag.training.predictor import read_manifest
+    from policytag.training.model_folder import read_manifest
 
-    given = {"model_path": args.model, "host": args.host, "port": args.port, "precision": args.precision}
+    given = {"model_path": args.model, "host": args.host, "port": args.port, "numerics": args.numerics}
     overrides = {k: v for k, v in given.items() if v}
     settings = Settings(**overrides)
     read_manifest(settings.model_path)  # a bad folder fails here, with its name, not inside the server
@@ -50,8 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: Any) -> None:
             # Readiness goes 503 before uvicorn stops accepting; in-flight requests then finish.
-            state.ready = False
-            state.draining = True
+            state.drain()
             super().handle_exit(sig, frame)
 
     config = uvicorn.Config(

@@ -1,4 +1,4 @@
-"""Subcommands ``policytag train | pretrain | evaluate | cv | predict``."""
+"""Subcommands ``policytag train | pretrain | evaluate | cv | predict | guard``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from policytag.core.paths import default_config
+from policytag.cli.options import add_command, flag, numerics_option
+from policytag.core.paths import data_path
 from policytag.training.config import PretrainConfig, TrainConfig, add_dataclass_arguments, config_from_args
 
 __all__ = ["register"]
@@ -24,68 +25,62 @@ def _setup_logging() -> None:
 
 
 def register(sub: Any) -> None:
-    t = sub.add_parser(
-        "train",
-        help="fine-tune a classifier and write a model folder",
-        description="Train a multi-label classifier (BERT through the transformers Trainer, or the TF-IDF baseline) "
-        "and write a self-describing model folder. Values come from --config (default: training/configs/"
-        "default.yaml) and are overridden by the flags below.",
-    )
-    t.add_argument("--config", default=str(default_config()), help="YAML config file (default: %(default)s)")
-    add_dataclass_arguments(t, TrainConfig)
-    t.set_defaults(func=cmd_train)
+    """Add ``train``, ``pretrain``, ``evaluate``, ``cv``, ``predict`` and ``guard`` to the top-level subparsers."""
+    for add in (_add_train, _add_pretrain, _add_evaluate, _add_cv, _add_predict, _register_guard):
+        add(sub)
 
-    p = sub.add_parser(
-        "pretrain",
-        help="masked-language-model pretraining of a scratch BERT on unlabelled documents",
-        description="Pretrain a scratch BERT with masked-language modelling; `train --base-model OUTPUT_DIR` uses it.",
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", default=str(data_path("default_config")), help="YAML config file (default: %(default)s)"
     )
+
+
+def _model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="model folder")
+
+
+def _add_train(sub: Any) -> None:
+    t = add_command(sub, "train", cmd_train)
+    _config_option(t)
+    add_dataclass_arguments(t, TrainConfig)
+
+
+def _add_pretrain(sub: Any) -> None:
+    p = add_command(sub, "pretrain", cmd_pretrain)
     p.add_argument("--config", default=None, help="YAML config file with PretrainConfig fields")
     add_dataclass_arguments(p, PretrainConfig)
-    p.set_defaults(func=cmd_pretrain)
 
-    e = sub.add_parser(
-        "evaluate",
-        help="metrics of a model on a labelled JSONL",
-        description="Evaluate a model folder on a labelled JSONL of {text, labels} (ids checked against the "
-        "model's taxonomy).",
-    )
-    e.add_argument("--model", required=True, help="model folder")
+
+def _add_evaluate(sub: Any) -> None:
+    e = add_command(sub, "evaluate", cmd_evaluate)
+    _model_option(e)
     e.add_argument("--data", required=True, help="labelled JSONL")
-    e.add_argument("--json", action="store_true", help="print one JSON object (macro_f1, micro_f1, per_label, ...)")
-    e.add_argument(
+    flag(e, "--json", "print one JSON object (macro_f1, micro_f1, per_label, ...)")
+    flag(
+        e,
         "--held-out",
-        action="store_true",
-        help="keep only sentences of documents the model did not train on (its validation and test documents)",
+        "keep only sentences of documents the model did not train on (its validation and test documents)",
     )
-    add_precision_argument(e, default="fp32")
-    e.set_defaults(func=cmd_evaluate)
+    add_numerics_argument(e, default="fp32")
 
-    c = sub.add_parser(
-        "cv",
-        help="cross-validation grouped by locality (or leave one document out) of a config",
-        description="Train one model per fold, each fold holding out whole localities (--cv-folds, default 5; 0 "
-        "holds out one document at a time), and report each fold and the mean ± std macro-F1: the figure to quote "
-        "for reports of places the model has never seen.",
-    )
-    c.add_argument("--config", default=str(default_config()), help="YAML config file (default: %(default)s)")
-    c.add_argument(
+
+def _add_cv(sub: Any) -> None:
+    c = add_command(sub, "cv", cmd_cv)
+    _config_option(c)
+    flag(
+        c,
         "--pretrain-per-fold",
-        action="store_true",
-        help="pretrain a scratch base with MLM in each fold on the seeds without the fold's test document",
+        "pretrain a scratch base with MLM in each fold on the seeds without the fold's test document",
     )
     c.add_argument("--pretrain-config", default=None, help="PretrainConfig YAML for --pretrain-per-fold")
     c.add_argument("--json-out", default=None, help="also write the results as JSON to this file")
     add_dataclass_arguments(c, TrainConfig)
-    c.set_defaults(func=cmd_cv)
 
-    r = sub.add_parser(
-        "predict",
-        help="tag a document or a JSONL of sentences",
-        description="INPUT is a document (.txt/.md/.html, split with the kit's sentence splitter) or a JSONL of "
-        "{text[, id]}; writes JSONL of {id, text, labels, scores} (with doc, index, start, end for documents).",
-    )
-    r.add_argument("--model", required=True, help="model folder")
+
+def _add_predict(sub: Any) -> None:
+    r = add_command(sub, "predict", cmd_predict)
+    _model_option(r)
     r.add_argument("input", metavar="INPUT", help="document or JSONL file")
     r.add_argument("--output", default=None, help="output JSONL (default: standard output)")
     r.add_argument("--batch-size", type=int, default=64, help="most sentences per forward pass (default: %(default)s)")
@@ -96,25 +91,41 @@ def register(sub: Any) -> None:
         help="most padded tokens (rows x longest row) per forward pass (default: 1024 for fp32 and int8, 2048 "
         "for bf16)",
     )
-    add_precision_argument(r, default="auto")
-    r.add_argument("--pretty", action="store_true", help="print one readable line per sentence instead of JSONL")
-    r.set_defaults(func=cmd_predict)
+    add_numerics_argument(r, default="auto")
+    flag(r, "--pretty", "print one readable line per sentence instead of JSONL")
 
 
-def add_precision_argument(parser: argparse.ArgumentParser, *, default: str) -> None:
-    from policytag.training.precision import PRECISION_CHOICES
+def _register_guard(sub: Any) -> None:
+    from policytag.training.numerics.names import NUMERICS
 
-    parser.add_argument(
-        "--precision",
-        choices=PRECISION_CHOICES,
+    g = add_command(sub, "guard", cmd_guard)
+    g.add_argument("--model", required=True, help="BERT model folder")
+    g.add_argument("--data", default=None, help="labelled JSONL (default: the gold set)")
+    g.add_argument(
+        "--numerics", nargs="+", choices=NUMERICS, default=list(NUMERICS), help="paths to compare (default: all)"
+    )
+
+
+def add_numerics_argument(parser: argparse.ArgumentParser, *, default: str) -> None:
+    from policytag.training.numerics.names import NUMERICS_CHOICES
+
+    numerics_option(
+        parser,
+        NUMERICS_CHOICES,
         default=default,
-        help="inference precision of a BERT model: fp32, bf16 (CPUs with AVX512-BF16/AMX, GPUs), int8 (CPU, "
+        help="inference numerics of a BERT model: fp32, bf16 (CPUs with AVX512-BF16/AMX, GPUs), int8 (CPU, "
         "dynamic quantization) or auto, the fastest path whose accuracy guard in the model folder holds "
         "(default: %(default)s)",
     )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """fine-tune a classifier and write a model folder
+
+    Train a multi-label classifier (BERT through the transformers Trainer, or the TF-IDF baseline) and write a
+    self-describing model folder. Values come from --config (default: training/configs/default.yaml) and are
+    overridden by the flags below.
+    """
     _setup_logging()
     from policytag.training.train import train
 
@@ -129,6 +140,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
+    """masked-language-model pretraining of a scratch BERT on unlabelled documents
+
+    Pretrain a scratch BERT with masked-language modelling; `train --base-model OUTPUT_DIR` uses it.
+    """
     _setup_logging()
     from policytag.training.pretrain import pretrain
 
@@ -148,11 +163,15 @@ def _print_metrics(m: dict[str, Any]) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """metrics of a model on a labelled JSONL
+
+    Evaluate a model folder on a labelled JSONL of {text, labels} (ids checked against the model's taxonomy).
+    """
     from policytag.labels.dataset import read_labelled
     from policytag.training.predictor import load_predictor
     from policytag.training.train import evaluate_predictor
 
-    predictor = load_predictor(args.model, precision=args.precision)
+    predictor = load_predictor(args.model, numerics=args.numerics)
     records = read_labelled(args.data, predictor.taxonomy)
     if args.held_out:
         data = json.loads((Path(args.model) / "data.json").read_text(encoding="utf-8"))
@@ -162,7 +181,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             raise ValueError(f"{args.data}: no sentences of the held-out documents {sorted(held_out)}")
         print(f"held-out documents: {', '.join(sorted(held_out))}", file=sys.stderr)
     m = evaluate_predictor(predictor, records)
-    m["model"] = {"name": predictor.name, "version": predictor.version, "precision": predictor.precision_info["used"]}
+    m["model"] = {"name": predictor.name, "version": predictor.version, "numerics": predictor.numerics_info["used"]}
     if args.json:
         print(json.dumps(m, ensure_ascii=False))
     else:
@@ -171,6 +190,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_cv(args: argparse.Namespace) -> int:
+    """cross-validation grouped by locality (or leave one document out) of a config
+
+    Train one model per fold, each fold holding out whole localities (--cv-folds, default 5; 0 holds out one
+    document at a time), and report each fold and the mean ± std macro-F1: the figure to quote for reports of places
+    the model has never seen.
+    """
     _setup_logging()
     from policytag.core.jsonl import atomic_write_text
     from policytag.training.config import load_config
@@ -196,7 +221,40 @@ def cmd_cv(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_guard(args: argparse.Namespace) -> int:
+    """measure the accuracy guard of a BERT model's fast numerics and store it in the folder
+
+    Compare each inference numerics path (bf16, int8) with fp32 on labelled sentences and write
+    precision_guard.json into the model folder, which `--numerics auto` reads. `policytag train` does this for
+    every BERT model; run it for a folder trained before the guard existed or to measure on other data.
+    """
+    _setup_logging()
+    from policytag.core.paths import data_path, find_input
+    from policytag.labels.dataset import read_labelled
+    from policytag.training.model_folder import GUARD
+    from policytag.training.numerics.guard import guard_subject, store_guard
+    from policytag.training.predictor import load_predictor
+
+    data = find_input(args.data) if args.data else data_path("gold")
+    predictor = guard_subject(load_predictor(args.model, numerics="fp32", device="cpu"), where=args.model)
+    guard = store_guard(
+        args.model, predictor, read_labelled(data, predictor.taxonomy), numerics=args.numerics, data_path=str(data)
+    )
+    for name, r in guard["paths"].items():
+        print(
+            f"{name:<5} identical label sets {r['agreement']:.1%}  macro-F1 {r['macro_f1']:.3f} "
+            f"({r['macro_f1_change'] * 100:+.2f} pt)  qualifies for auto: {'yes' if r['qualifies'] else 'no'}"
+        )
+    print(f"wrote {Path(args.model) / GUARD}")
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
+    """tag a document or a JSONL of sentences
+
+    INPUT is a document (.txt/.md/.html, split with the kit's sentence splitter) or a JSONL of {text[, id]}; writes
+    JSONL of {id, text, labels, scores} (with doc, index, start, end for documents).
+    """
     from policytag.core.jsonl import DataError, iter_jsonl, write_jsonl
     from policytag.labels.corpus import sentence_records
     from policytag.labels.documents import DOCUMENT_SUFFIXES, read_document
@@ -215,10 +273,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         raise ValueError(f"{src}: expected a .jsonl file or a document ({', '.join(DOCUMENT_SUFFIXES)})")
     predictor = load_predictor(
-        args.model, batch_size=args.batch_size, token_budget=args.token_budget, precision=args.precision
+        args.model, batch_size=args.batch_size, token_budget=args.token_budget, numerics=args.numerics
     )
-    info = predictor.precision_info
-    print(f"precision {info['requested']} -> {info['used']}: {info['reason']}", file=sys.stderr)
+    info = predictor.numerics_info
+    print(f"numerics {info['requested']} -> {info['used']}: {info['reason']}", file=sys.stderr)
     preds = predictor.predict([r["text"] for r in rows])
     out = [
         {**r, "labels": p.labels, "scores": p.scores, **({"truncated": True} if p.truncated else {})}

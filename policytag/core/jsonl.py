@@ -2,9 +2,10 @@
 
 Example:
     >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.jsonl"
-    >>> write_jsonl(p, [{"text": "好"}])
-    >>> [rec for _, rec in iter_jsonl(p)]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     p = pathlib.Path(folder) / "x.jsonl"
+    ...     write_jsonl(p, [{"text": "好"}])
+    ...     [rec for _, rec in iter_jsonl(p)]
     [{'text': '好'}]
 """
 

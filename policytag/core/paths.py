@@ -1,7 +1,7 @@
 """Where the kit's data lives: the one place that knows the data layout and how to find it.
 
 The data (the taxonomy, the labelled sentences, the training configs, the seed documents) sits
-under one *data root*, laid out as in the repository::
+under one *data root*, laid out as :data:`LAYOUT` says (the repository's own layout)::
 
     labels/taxonomy.yaml  labels/sentences.jsonl  labels/gold.jsonl  labels/passes/
     training/configs/*.yaml
@@ -14,46 +14,101 @@ of its data for corpus work).
 
 Relative *input* paths (``--data``, ``--config``, a config's ``data:``) are looked up in the working
 folder first and then under the data root (:func:`find_input`), so ``--config
-training/configs/bert.yaml`` works from any folder. Outputs (model folders) stay relative to the
-working folder.
+training/configs/bert.yaml`` works from any folder. Outputs (model folders, the CLI's default
+output files, which are :data:`LAYOUT`'s relative paths) stay relative to the working folder.
+
+Label Studio, a tool of the labelling loop rather than data, lives in its own venv
+(:func:`label_studio_venv`) with its data in :data:`LABEL_STUDIO_DATA`.
 
 Example:
-    >>> import os
     >>> root = data_root()
-    >>> gold_file() == root / "labels" / "gold.jsonl"
+    >>> data_path("gold") == root / "labels" / "gold.jsonl"
     True
-    >>> find_input("training/configs/default.yaml").is_file()
+    >>> find_input(LAYOUT["default_config"]).is_file()
     True
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Final, Literal
 
 __all__ = [
     "DATA_ENV",
-    "configs_dir",
+    "LABEL_STUDIO_DATA",
+    "LABEL_STUDIO_VENV_ENV",
+    "LAYOUT",
+    "SEEDS_LAYOUT",
+    "data_path",
     "data_root",
-    "default_config",
     "find_input",
-    "gold_file",
-    "labels_dir",
-    "passes_dir",
-    "seeds_dir",
-    "sentences_file",
-    "taxonomy_file",
-    "unlabelled_file",
+    "label_studio_venv",
 ]
 
 DATA_ENV = "POLICYTAG_DATA"
+LABEL_STUDIO_VENV_ENV = "POLICYTAG_LABEL_STUDIO_VENV"
+#: A local Label Studio's data folder (``policytag labels server --data-dir``), relative to the working folder.
+LABEL_STUDIO_DATA = "labelstudio-data"
+
+SeedsName = Literal["manifest", "excluded_csv", "fingerprints", "unlabelled", "ingest_report"]
+DataName = Literal[
+    "taxonomy",
+    "sentences",
+    "gold",
+    "passes",
+    "labels_readme",
+    "annotations",
+    "consolidated",
+    "conflicts",
+    "configs",
+    "default_config",
+    "seeds",
+    "manifest",
+    "unlabelled",
+]
+
+#: A seeds folder's files, relative to the folder (``--seeds`` may name another one).
+SEEDS_LAYOUT: Final[Mapping[SeedsName, str]] = {
+    "manifest": "manifest.jsonl",
+    "excluded_csv": "excluded_sources.csv",
+    "fingerprints": "excluded_fingerprints.json",
+    "unlabelled": "unlabelled/pages.parquet",
+    "ingest_report": "unlabelled/ingest_report.json",
+}
+
+_SEEDS = "seeds"
+#: Every named file or folder of the data root, relative to it (POSIX spelling, as the CLI's help shows it).
+LAYOUT: Final[Mapping[DataName, str]] = {
+    "taxonomy": "labels/taxonomy.yaml",
+    "sentences": "labels/sentences.jsonl",
+    "gold": "labels/gold.jsonl",
+    "passes": "labels/passes",
+    "labels_readme": "labels/README.md",
+    # The Label Studio loop's files (labels/README.md, "Label Studio loop").
+    "annotations": "labels/annotations.jsonl",
+    "consolidated": "labels/consolidated.jsonl",
+    "conflicts": "labels/conflicts.jsonl",
+    "configs": "training/configs",
+    "default_config": "training/configs/default.yaml",
+    "seeds": _SEEDS,
+    "manifest": f"{_SEEDS}/{SEEDS_LAYOUT['manifest']}",
+    "unlabelled": f"{_SEEDS}/{SEEDS_LAYOUT['unlabelled']}",
+}
 
 # The package folder (site-packages/policytag once installed; policytag/ in a checkout).
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def _is_data_root(folder: Path) -> bool:
-    return (folder / "labels" / "taxonomy.yaml").is_file()
+    return (folder / LAYOUT["taxonomy"]).is_file()
+
+
+def _checkout() -> Path | None:
+    """The repository the kit runs from, or ``None`` for an installed kit."""
+    folder = _PACKAGE.parent
+    return folder if (folder / "pyproject.toml").is_file() and _is_data_root(folder) else None
 
 
 def data_root() -> Path:
@@ -62,48 +117,26 @@ def data_root() -> Path:
     if env:
         root = Path(env).expanduser()
         if not _is_data_root(root):
-            raise FileNotFoundError(f"{DATA_ENV}={env}: not a policytag data folder (labels/taxonomy.yaml missing)")
+            raise FileNotFoundError(f"{DATA_ENV}={env}: not a policytag data folder ({LAYOUT['taxonomy']} missing)")
         return root
-    checkout = _PACKAGE.parent
-    if (checkout / "pyproject.toml").is_file() and _is_data_root(checkout):
-        return checkout
-    return _PACKAGE
+    return _checkout() or _PACKAGE
 
 
-def labels_dir() -> Path:
-    return data_root() / "labels"
+def data_path(name: DataName) -> Path:
+    """The named file or folder of :data:`LAYOUT` under the data root, e.g. ``data_path("gold")``."""
+    return data_root() / LAYOUT[name]
 
 
-def taxonomy_file() -> Path:
-    return labels_dir() / "taxonomy.yaml"
+def label_studio_venv() -> Path:
+    """Label Studio's own venv: ``$POLICYTAG_LABEL_STUDIO_VENV``, else ``.venv-ls`` in the checkout.
 
-
-def sentences_file() -> Path:
-    return labels_dir() / "sentences.jsonl"
-
-
-def gold_file() -> Path:
-    return labels_dir() / "gold.jsonl"
-
-
-def passes_dir() -> Path:
-    return labels_dir() / "passes"
-
-
-def configs_dir() -> Path:
-    return data_root() / "training" / "configs"
-
-
-def default_config() -> Path:
-    return configs_dir() / "default.yaml"
-
-
-def seeds_dir() -> Path:
-    return data_root() / "seeds"
-
-
-def unlabelled_file() -> Path:
-    return seeds_dir() / "unlabelled" / "pages.parquet"
+    Label Studio pins its SDK and many Django packages exactly, so it never shares the kit's venv. An
+    installed kit has no checkout: its default is ``.venv-ls`` in the working folder.
+    """
+    env = os.environ.get(LABEL_STUDIO_VENV_ENV)
+    if env:
+        return Path(env).expanduser()
+    return (_checkout() or Path.cwd()) / ".venv-ls"
 
 
 def find_input(path: str | Path) -> Path:

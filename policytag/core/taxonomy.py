@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from policytag.core.jsonl import DataError
-from policytag.core.paths import find_input, taxonomy_file
+from policytag.core.paths import data_path, find_input
 
 __all__ = ["OTHER", "Label", "Taxonomy", "TaxonomyError", "load_taxonomy"]
 
@@ -152,7 +152,7 @@ class Taxonomy:
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Load and validate a taxonomy YAML (or JSON) file; the default is ``labels/taxonomy.yaml``."""
-    p = find_input(path) if path is not None else taxonomy_file()
+    p = find_input(path) if path is not None else data_path("taxonomy")
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:

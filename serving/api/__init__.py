@@ -1,0 +1,1 @@
+"""The HTTP layer: dependencies, error bodies, middleware, request and response models, routes."""

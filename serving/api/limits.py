@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from policytag.serving.api.errors import error_response
+from policytag.serving.api.middleware import HttpMiddleware, StatusWatch
 
 __all__ = ["BodySizeLimit", "BodyTooLarge"]
 
@@ -19,17 +19,15 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=f"request body over {max_bytes} bytes")
 
 
-class BodySizeLimit:
+class BodySizeLimit(HttpMiddleware):
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
+        if max_bytes <= 0:
+            raise ValueError(f"max_bytes must be positive, not {max_bytes}")
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         seen = 0
-        started = False
 
         async def limited_receive() -> Message:
             nonlocal seen
@@ -40,31 +38,11 @@ class BodySizeLimit:
                     raise BodyTooLarge(self.max_bytes)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        watch = StatusWatch(send)
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, watch)
         except BodyTooLarge:
-            if started:  # too late to answer: the handler already replied
+            if watch.status is not None:  # too late to answer: the handler already replied
                 return
-            await _send_json(
-                send,
-                413,
-                {"error": {"code": 413, "message": f"request body over {self.max_bytes} bytes", "field": "body"}},
-            )
-
-
-async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
-    body = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+            answer = error_response(413, f"request body over {self.max_bytes} bytes", "body")
+            await answer(scope, receive, send)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from policytag.training.precision_names import Precision, PrecisionRequest
+from policytag.training.numerics.names import Numerics, NumericsRequest
 
 __all__ = [
     "ClassifyRequest",
@@ -173,10 +173,10 @@ class LabelInfo(BaseModel):
     )
 
 
-class PrecisionInfo(BaseModel):
-    requested: PrecisionRequest = Field(description="what the server was asked for")
-    used: Precision = Field(description="what the model runs in")
-    reason: str = Field(description="why that precision")
+class NumericsInfo(BaseModel):
+    requested: NumericsRequest = Field(description="what the server was asked for")
+    used: Numerics = Field(description="what the model runs in")
+    reason: str = Field(description="why those numerics")
     probe_speedup: dict[str, float] = Field(
         default_factory=dict,
         description="auto: each candidate's speed relative to fp32 (1.0) on the load-time probe, one encoder layer",
@@ -194,7 +194,12 @@ class ModelInfo(BaseModel):
     max_length: int
     thresholds: dict[str, float]
     metrics: dict[str, object]
-    precision: PrecisionInfo
+    numerics: NumericsInfo = Field(description="the inference numerics the model runs in, and why")
+    precision: NumericsInfo | None = Field(
+        None,
+        deprecated="the old name of `numerics`, with the same value; removed in the next release",
+        description="deprecated: the old name of `numerics` (same value), kept for one release",
+    )
     created_at: str | None = None
 
     model_config = ConfigDict(
@@ -210,7 +215,7 @@ class ModelInfo(BaseModel):
                     "max_length": 128,
                     "thresholds": {"legal_aid": 0.42, "other": 0.5},
                     "metrics": {"validation": {"macro_f1": 0.61, "micro_f1": 0.64}},
-                    "precision": {
+                    "numerics": {
                         "requested": "auto",
                         "used": "int8",
                         "reason": "fastest of the paths that passed the accuracy guard (bf16, int8) on this machine",

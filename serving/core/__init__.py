@@ -1,0 +1,1 @@
+"""What a running app is made of: settings, state, micro-batcher, metrics."""

@@ -7,10 +7,14 @@ Example:
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from policytag.training.precision_names import PrecisionRequest
+from policytag.core.deprecation import warn_renamed
+from policytag.training.numerics.names import NumericsRequest
 
 __all__ = ["Settings"]
 
@@ -32,7 +36,7 @@ class Settings(BaseSettings):
         "and cut into forward passes of at most token_budget padded tokens",
     )
     token_budget: int | None = Field(
-        None, gt=0, description="most padded tokens (rows x longest row) in one forward pass (default: per precision)"
+        None, gt=0, description="most padded tokens (rows x longest row) in one forward pass (default: per numerics)"
     )
     max_wait_ms: float = Field(
         25.0,
@@ -43,10 +47,11 @@ class Settings(BaseSettings):
     max_queue: int = Field(4096, gt=0, description="most sentences waiting; past it requests get 429")
     retry_after_s: int = Field(1, ge=1, description="Retry-After of a 429 answer")
     device: str | None = Field(None, description="torch device (default: CUDA if available, else CPU)")
-    precision: PrecisionRequest = Field(
+    numerics: NumericsRequest = Field(
         "auto",
-        description="inference precision; auto: the fastest path whose accuracy guard (precision_guard.json in "
-        "the model folder) holds, fp32 without one",
+        description="inference numerics; auto: the fastest path whose accuracy guard (precision_guard.json in "
+        "the model folder) holds, fp32 without one. POLICYTAG_PRECISION, the old name, is still read (with a "
+        "deprecation warning) until the next release",
     )
     warmup: bool = Field(True, description="run a forward pass before declaring readiness")
 
@@ -56,6 +61,21 @@ class Settings(BaseSettings):
         if not v.strip():
             raise ValueError("host must not be empty")
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_old_name(cls, data: Any) -> Any:
+        # `precision` (POLICYTAG_PRECISION) was renamed `numerics`: still accepted, with a warning, for one release.
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        old, where = data.pop("precision", None), "the setting 'precision'"
+        if old is None and "POLICYTAG_PRECISION" in os.environ:
+            old, where = os.environ["POLICYTAG_PRECISION"], "POLICYTAG_PRECISION"
+        if old is not None:
+            warn_renamed(where, "'numerics' (POLICYTAG_NUMERICS)", stacklevel=2)
+            data.setdefault("numerics", old)
+        return data
 
     @model_validator(mode="after")
     def _one_request_fits_the_queue(self) -> Settings:

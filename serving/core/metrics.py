@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 __all__ = ["LABELSTUDIO_ACTIONS", "Metrics"]
 
@@ -61,12 +61,19 @@ class Metrics:
         self.sentences = Counter("policytag_sentences_total", "sentences classified", registry=r)
         self.queue_depth = Gauge("policytag_queue_depth", "sentences waiting for a batch", registry=r)
         self.rejected = Counter("policytag_rejected_total", "requests refused because the queue was full", registry=r)
+        self.numerics = Info(
+            "policytag_numerics", "the inference numerics the model runs in: requested and used", registry=r
+        )
         self.labelstudio_webhooks = Counter(
             "policytag_labelstudio_webhooks_total",
             "Label Studio webhook events received, by action",
             ["action"],
             registry=r,
         )
+
+    def record_numerics(self, info: dict[str, Any]) -> None:
+        """Publish what the loaded model runs in (``Predictor.numerics_info``): requested, used, int8 engine."""
+        self.numerics.info({k: str(info.get(k) or "") for k in ("requested", "used", "int8_engine")})
 
     def record_labelstudio_event(self, action: str, summary: dict[str, Any]) -> None:
         """Count a webhook event and keep its summary among the latest ones (no work is started)."""

@@ -1,4 +1,8 @@
-"""What one running app holds: settings, the loaded predictor, its batcher, metrics and readiness."""
+"""What one running app holds: settings and metrics from the start, the loaded model once it is ready.
+
+The model's part is one value (:class:`Ready`), set once the model is loaded and warmed up: a route that needs
+the model gets it whole from the ``ReadyState`` dependency (503 before), never a field that might be unset.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +14,47 @@ from typing import Any
 from policytag.serving.core.batcher import MicroBatcher
 from policytag.serving.core.config import Settings
 from policytag.serving.core.metrics import Metrics
+from policytag.training.model_folder import METRICS
 from policytag.training.predictor import Predictor
 
-__all__ = ["AppState", "model_info"]
+__all__ = ["AppState", "Ready", "model_info"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ready:
+    """The loaded, warmed-up model and what serves it: what every model route works with."""
+
+    settings: Settings
+    predictor: Predictor
+    batcher: MicroBatcher
+    #: what /v1/model answers (:func:`model_info`)
+    info: dict[str, Any]
 
 
 @dataclass
 class AppState:
+    """One app's state: ``loaded`` is None until the model is ready; ``draining`` from shutdown on."""
+
     settings: Settings
     metrics: Metrics = field(default_factory=Metrics)
-    predictor: Predictor | None = None
-    batcher: MicroBatcher | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-    ready: bool = False
+    loaded: Ready | None = None
     draining: bool = False
+
+    @property
+    def ready(self) -> Ready | None:
+        """The model while the app serves it: None while loading and once shutting down (what /readyz answers)."""
+        return None if self.draining else self.loaded
+
+    def drain(self) -> None:
+        """Readiness off for good: the server is shutting down (requests in flight still finish)."""
+        self.draining = True
 
 
 def model_info(folder: str | Path, predictor: Predictor) -> dict[str, Any]:
     """What /v1/model answers: read once at start-up from the model folder's JSON files."""
     p = Path(folder)
     manifest = predictor.manifest
-    metrics = json.loads((p / "metrics.json").read_text(encoding="utf-8"))
+    metrics = json.loads((p / METRICS).read_text(encoding="utf-8"))
     return {
         "name": predictor.name,
         "version": predictor.version,
@@ -41,5 +65,6 @@ def model_info(folder: str | Path, predictor: Predictor) -> dict[str, Any]:
         "created_at": manifest.get("created_at"),
         "thresholds": {i: float(t) for i, t in zip(predictor.taxonomy.ids, predictor.thresholds, strict=True)},
         "metrics": metrics,
-        "precision": predictor.precision_info,
+        "numerics": predictor.numerics_info,
+        "precision": predictor.numerics_info,  # the old name, kept for one release (deprecated in the schema)
     }

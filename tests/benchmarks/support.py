@@ -11,9 +11,12 @@ from tests.conftest import ROOT
 
 
 def run_benchmark(script: str, *args: str, timeout: float) -> dict[str, Any]:
-    """``python benchmarks/<script> <args>`` from the repository root; its JSON report (stdout)."""
+    """``python -m benchmarks.<script's stem> <args>`` from the repository root; its JSON report (stdout).
+
+    As a module, as the benchmarks' docstrings say to run them: some import ``benchmarks.serve_bench``.
+    """
     proc = subprocess.run(
-        [sys.executable, f"benchmarks/{script}", *args],
+        [sys.executable, "-m", f"benchmarks.{script.removesuffix('.py')}", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

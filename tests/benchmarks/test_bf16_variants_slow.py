@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from policytag.training.precision import unavailable_reason
+from policytag.training.numerics.cpu import unavailable_reason
 from tests.benchmarks.support import run_benchmark
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from benchmarks.quant_agreement import main
 from policytag.core.jsonl import read_jsonl
-from policytag.training.precision_guard import GUARD_FILE, read_guard
+from policytag.training.model_folder import GUARD
+from policytag.training.numerics.guard import read_guard
 from policytag.training.train import TrainResult
 from tests.conftest import ROOT
 
@@ -18,8 +19,8 @@ def test_prints_the_guard_and_writes_it_on_request(
 ) -> None:
     folder = tmp_path / "m"
     shutil.copytree(tiny_model.folder, folder)
-    (folder / GUARD_FILE).unlink()
-    assert main(["--model", str(folder), "--precisions", "fp32", "int8"]) == 0
+    (folder / GUARD).unlink()
+    assert main(["--model", str(folder), "--numerics", "fp32", "int8"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report["summary"]) == {"fp32", "int8"}
     assert report["summary"]["fp32"] == {
@@ -31,7 +32,7 @@ def test_prints_the_guard_and_writes_it_on_request(
     assert report["data"]["n_sentences"] == len(read_jsonl(ROOT / "labels" / "gold.jsonl"))
     assert read_guard(folder) is None  # printed only
 
-    assert main(["--model", str(folder), "--precisions", "int8", "--write"]) == 0
+    assert main(["--model", str(folder), "--numerics", "int8", "--write"]) == 0
     stored = read_guard(folder)
     assert stored is not None and set(stored["paths"]) == {"int8"}
     assert stored["model_version"] == json.loads((folder / "policytag.json").read_text())["version"]

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from policytag.labels.labelstudio import server as ls_server
 
+INSTALLER = Path(__file__).resolve().parents[2] / "scripts" / "install_labelstudio.py"
+
 
 def require_label_studio(what: str) -> None:
-    """Install Label Studio into .venv-ls if needed; where it cannot be installed, skip ``what`` with a banner."""
+    """Install Label Studio with the kit's installer if needed; where it cannot be installed, skip ``what`` loudly."""
     try:
-        ls_server.ensure_installed()
-    except ls_server.ServerError as e:
+        ls_server.label_studio_executable()
+        return
+    except ls_server.ServerError:
+        pass
+    proc = subprocess.run([sys.executable, str(INSTALLER)], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
         banner = "!" * 78
-        msg = f"Label Studio {ls_server.LS_VERSION} cannot be installed: {what} are SKIPPED\n{e}"
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        msg = f"Label Studio {ls_server.LS_VERSION} cannot be installed: {what} are SKIPPED\n{tail}"
         print(f"\n{banner}\n{msg}\n{banner}", file=sys.stderr)
         pytest.skip(msg)

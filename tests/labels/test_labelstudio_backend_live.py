@@ -24,7 +24,7 @@ from policytag.labels.labelstudio.push import choices_result, model_version, pus
 from policytag.training.predictor import load_predictor
 from policytag.training.train import TrainResult
 from tests.labels.labelstudio_support import require_label_studio
-from tests.serving.conftest import live_server
+from tests.support.serving import live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 N_TASKS = 120

@@ -78,3 +78,20 @@ def test_stats_check_fails_when_stale(root: Path, tmp_path: Path) -> None:
     assert main([*args, "--readme", str(readme), "--write"]) == 0
     assert main([*args, "--readme", str(readme), "--check"]) == 0
     assert "Cohen" in readme.read_text(encoding="utf-8")
+
+
+def test_a_subcommand_help_is_its_handler_docstring(capsys: pytest.CaptureFixture[str]) -> None:
+    from policytag.cli.labels import cmd_gold
+
+    summary = (cmd_gold.__doc__ or "").splitlines()[0]
+    with pytest.raises(SystemExit):
+        main(["labels", "--help"])
+    assert summary in " ".join(capsys.readouterr().out.split())  # the terminal's width wraps it anywhere
+
+
+def test_labels_server_without_label_studio_names_the_installer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POLICYTAG_LABEL_STUDIO_VENV", str(tmp_path / "no-venv"))
+    assert main(["labels", "server", "--data-dir", str(tmp_path / "data")]) == 2
+    assert "make labelstudio-install" in capsys.readouterr().err

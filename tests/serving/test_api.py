@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -11,11 +12,10 @@ from pydantic import ValidationError
 from policytag.core.splitter import split_sentences
 from policytag.serving.app import create_app
 from policytag.serving.core.config import Settings
-from policytag.training.precision_guard import read_guard
+from policytag.training.numerics.guard import read_guard
 from policytag.training.predictor import load_predictor
 from policytag.training.train import TrainResult
-
-from .conftest import make_client
+from tests.support.serving import make_client
 
 SENTENCES = ["持续深化行政复议体制改革。", "首页", "扎实开展人民调解和法律援助工作。"]
 DOC = "一、深化行政复议体制改革\n全年办理行政复议案件120件；调解成功率达到95.5%。\n\n分享到：微信"
@@ -96,22 +96,39 @@ def test_labels_and_model(client: TestClient, tiny_model: TrainResult) -> None:
     assert info["base_model"]["kind"] == "scratch" and info["data_fingerprint"] == manifest["data_fingerprint"]
     assert set(info["thresholds"]) == {x["id"] for x in labels}
     assert "validation" in info["metrics"]
-    assert info["precision"]["requested"] == "fp32" and info["precision"]["used"] == "fp32"
+    assert info["numerics"]["requested"] == "fp32" and info["numerics"]["used"] == "fp32"
+    assert info["precision"] == info["numerics"]  # the old name, a deprecated mirror for one release
 
 
 def test_model_reports_what_auto_chose_and_why(tiny_model: TrainResult) -> None:
     guard = read_guard(tiny_model.folder)
     assert guard is not None
     admitted = [p for p in ("bf16", "int8") if guard["paths"][p]["qualifies"]]
-    with make_client(tiny_model.folder, precision="auto") as c:
-        info = c.get("/v1/model").json()["precision"]
+    with make_client(tiny_model.folder, numerics="auto") as c:
+        info = c.get("/v1/model").json()["numerics"]
     assert info["requested"] == "auto" and info["qualified"] == admitted and info["reason"]
     assert info["used"] in ["fp32", *admitted]
 
 
-def test_precision_setting_is_checked() -> None:
-    with pytest.raises(ValidationError, match="precision"):
-        Settings(precision="fp16")
+def test_numerics_setting_is_checked() -> None:
+    with pytest.raises(ValidationError, match="numerics"):
+        Settings(numerics="fp16")
+
+
+def test_the_old_precision_setting_is_still_read_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.warns(FutureWarning, match="'precision' is deprecated.*'numerics'"):
+        assert Settings(precision="int8").numerics == "int8"  # type: ignore[call-arg]
+    monkeypatch.setenv("POLICYTAG_PRECISION", "bf16")
+    with pytest.warns(FutureWarning, match="POLICYTAG_PRECISION is deprecated"):
+        assert Settings().numerics == "bf16"
+    monkeypatch.setenv("POLICYTAG_NUMERICS", "fp32")
+    with pytest.warns(FutureWarning):
+        assert Settings().numerics == "fp32"  # the new name wins
+
+
+def test_the_schema_marks_the_old_model_field_deprecated(client: TestClient) -> None:
+    props = client.get("/openapi.json").json()["components"]["schemas"]["ModelInfo"]["properties"]
+    assert props["precision"]["deprecated"] is True and "numerics" in props
 
 
 def test_prometheus_metrics(client: TestClient) -> None:
@@ -121,6 +138,7 @@ def test_prometheus_metrics(client: TestClient) -> None:
                  "policytag_sentences_total", "policytag_queue_depth"):  # fmt: skip
         assert name in text
     assert 'route="/v1/classify"' in text
+    assert 'policytag_numerics_info{int8_engine="",requested="fp32",used="fp32"} 1.0' in text
 
 
 @pytest.mark.parametrize(
@@ -192,6 +210,37 @@ def test_api_key(tiny_model: TrainResult) -> None:
             == 401
         )
         assert c.get("/healthz").status_code == 200 and c.get("/readyz").status_code == 200
+
+
+def test_api_key_on_v1_as_bearer_or_x_api_key_only(tiny_model: TrainResult) -> None:
+    # The /v1 routes take the key as a Bearer token or X-API-Key; Token and Basic auth are the Label Studio
+    # backend's alone (one check, configured per route set).
+    basic = "Basic " + base64.b64encode(b"user:s3cret").decode()
+    with make_client(tiny_model.folder, api_key="s3cret") as c:
+        assert c.get("/v1/labels", headers={"X-API-Key": "s3cret"}).status_code == 200
+        for auth in ("Token s3cret", basic, "s3cret"):
+            r = c.get("/v1/labels", headers={"Authorization": auth})
+            assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer", auth
+            assert r.json()["error"] == {
+                "code": 401,
+                "message": "missing or wrong API key (send `Authorization: Bearer KEY`)",
+                "field": None,
+            }
+        # A wrong Bearer key is wrong, whatever X-API-Key says (the Bearer header is read first).
+        wrong_bearer = {"Authorization": "Bearer nope", "X-API-Key": "s3cret"}
+        assert c.get("/v1/labels", headers=wrong_bearer).status_code == 401
+
+
+def test_draining_app_is_not_ready(tiny_model: TrainResult) -> None:
+    with make_client(tiny_model.folder) as c:
+        state = c.app.state.policytag  # type: ignore[attr-defined]
+        assert state.ready is state.loaded is not None
+        state.drain()
+        assert state.ready is None
+        assert c.get("/readyz").json() == {"status": "shutting down", "model": None}
+        assert c.post("/v1/classify", json={"sentences": ["好"]}).status_code == 503
+        assert c.get("/labelstudio/health").status_code == 503
+        assert c.get("/healthz").status_code == 200
 
 
 def test_cors_off_by_default_and_on_when_configured(client: TestClient, tiny_model: TrainResult) -> None:

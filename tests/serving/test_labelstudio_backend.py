@@ -12,18 +12,20 @@ import base64
 import copy
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from policytag.core.taxonomy import Taxonomy
-from policytag.labels.labelstudio.config import label_config
+from policytag.labels.labelstudio import backend
+from policytag.labels.labelstudio.config import ConfigMismatchError, label_config
 from policytag.labels.labelstudio.push import model_version, score_sentences
 from policytag.training.predictor import load_predictor
 from policytag.training.train import TrainResult
-from tests.serving.conftest import make_client
+from tests.support.serving import make_client
 
 SENTENCES = [
     "持续深化行政复议体制改革，全年办理行政复议案件120件。",
@@ -269,3 +271,36 @@ def test_openapi_documents_the_backend_with_examples(client: TestClient) -> None
     schemas = spec["components"]["schemas"]
     for name in ("SetupRequest", "PredictRequest", "PredictResponse", "WebhookEvent", "BackendHealth"):
         assert schemas[name].get("examples"), name
+
+
+@dataclass
+class _Answer:
+    labels: list[str]
+    scores: dict[str, float]
+
+
+@dataclass
+class _Model:
+    """Not a training predictor: the backend reads a model only through its manifest, taxonomy and thresholds."""
+
+    taxonomy: Taxonomy
+    thresholds: list[float]
+    manifest: dict[str, Any]
+
+    def predict(self, texts: Sequence[str]) -> list[_Answer]:
+        raise AssertionError("the server batches sentences itself: the backend never calls predict")
+
+
+def test_backend_predictions_need_no_training_predictor(taxonomy: Taxonomy) -> None:
+    model = _Model(taxonomy, [0.5] * len(taxonomy.ids), {"name": "fake", "data_fingerprint": "sha256:" + "ab" * 32})
+    single = backend.project_config(label_config(taxonomy).replace(' choice="multiple"', ""), taxonomy)
+    scores = dict.fromkeys(taxonomy.ids, 0.1) | {taxonomy.ids[0]: 0.7, taxonomy.ids[1]: 0.9}
+    texts = backend.task_texts([{"text": "甲。"}, {}, {"text": "乙。"}], single)
+    assert texts == {0: "甲。", 2: "乙。"}
+    answers = {i: _Answer([taxonomy.ids[0], taxonomy.ids[1]], scores) for i in texts}
+    got = backend.task_predictions(3, answers, single, model)
+    assert [p["model_version"] for p in got] == ["fake-abababababab"] * 3
+    assert got[1] == {"result": [], "score": 0.0, "model_version": "fake-abababababab"}
+    assert got[0]["result"][0]["value"]["choices"] == [taxonomy.ids[1]]  # single choice: the best scoring label
+    with pytest.raises(ConfigMismatchError, match="none of the config's choices"):
+        backend.project_config('<View><Choices name="c" toName="t"><Choice value="cat"/></Choices></View>', taxonomy)

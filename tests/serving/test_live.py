@@ -17,8 +17,7 @@ from policytag.core.jsonl import read_jsonl
 from policytag.training.predictor import load_predictor
 from policytag.training.train import TrainResult
 from tests.conftest import ROOT
-
-from .conftest import live_server
+from tests.support.serving import live_server
 
 SEEDS = [r["text"] for r in read_jsonl(ROOT / "labels" / "sentences.jsonl")]
 

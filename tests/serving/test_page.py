@@ -9,12 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+import policytag.serving
 from policytag.labels.documents import read_document
+from policytag.serving.api.routes.page import STATIC_DIR
 from policytag.training.train import TrainResult
 from tests.conftest import ROOT
-
-from .conftest import live_server
+from tests.support.serving import live_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -141,3 +143,11 @@ def test_page_asks_for_the_api_key_and_sends_it_in_a_header(browser: object, tin
         wait.until(ec.visibility_of_element_located((By.ID, "result")))
         assert len(browser.find_elements(By.CSS_SELECTOR, "#document .sent")) == 1
         assert "page-s3cret" not in browser.current_url
+
+
+def test_static_files_are_found_in_the_package(client: TestClient) -> None:
+    # Package data of policytag.serving, not a path above the source file: an installed wheel finds them too.
+    assert Path(policytag.serving.__file__).parent / "static" == STATIC_DIR
+    r = client.get("/")
+    assert r.status_code == 200 and r.text == (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    assert client.get("/static/app.js").status_code == 200

@@ -1,4 +1,4 @@
-"""Inference precision paths (fp32, bf16, int8, auto), length batching and the accuracy guard."""
+"""Inference numerics paths (fp32, bf16, int8, auto), length batching and the accuracy guard."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import policytag.training.precision as precision
+import policytag.training.numerics.cpu as numerics_cpu
+import policytag.training.numerics.probe as numerics_probe
 from policytag.core.jsonl import read_jsonl
 from policytag.training.batching import length_batches
 from policytag.training.bert_predictor import BertPredictor
-from policytag.training.precision_guard import GUARD_FILE, measure_guard, qualifies, read_guard
+from policytag.training.model_folder import GUARD
+from policytag.training.numerics.guard import measure_guard, qualifies, read_guard
 from policytag.training.predictor import load_predictor
 from policytag.training.train import TrainResult, train
 from tests.conftest import ROOT, tiny_config
@@ -35,7 +37,7 @@ ORIGINAL_SEEDS = ("000_", "001_", "002_", "003_", "004_")
 
 def fast_paths() -> list[str]:
     cpu = torch.device("cpu")
-    return [p for p in ("bf16", "int8") if precision.unavailable_reason(p, cpu) is None]
+    return [p for p in ("bf16", "int8") if numerics_cpu.unavailable_reason(p, cpu) is None]
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +45,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
     """A scratch-tiny BERT trained long enough that most scores are decisive (10 epochs, ~15 s).
 
     The 2-epoch ``tiny_model`` of the other tests scores every sentence within 0.02 of its
-    thresholds, where any rounding flips labels: it says nothing about the precision paths.
+    thresholds, where any rounding flips labels: it says nothing about the numerics paths.
     """
-    cfg = tiny_config(tmp_path_factory.mktemp("precision"), epochs=10.0, early_stopping_patience=100)
+    cfg = tiny_config(tmp_path_factory.mktemp("numerics"), epochs=10.0, early_stopping_patience=100)
     return train(cfg, progress=False)
 
 
@@ -90,10 +92,10 @@ def test_each_path_gives_the_fp32_labels_wherever_rounding_cannot_flip_them(
     rounding error of its threshold: there a path may legitimately decide the other way, and the
     accuracy guard (not this test) decides whether that is acceptable for the model."""
     if path not in fast_paths():
-        pytest.skip(f"{path}: {precision.unavailable_reason(path, torch.device('cpu'))}")
-    ref = load_predictor(trained.folder, precision="fp32")
-    fast = load_predictor(trained.folder, precision=path)
-    assert fast.precision_info["used"] == path
+        pytest.skip(f"{path}: {numerics_cpu.unavailable_reason(path, torch.device('cpu'))}")
+    ref = load_predictor(trained.folder, numerics="fp32")
+    fast = load_predictor(trained.folder, numerics=path)
+    assert fast.numerics_info["used"] == path
     p_ref, _ = ref.predict_proba(gold_texts)
     p_fast, _ = fast.predict_proba(gold_texts)
     tol = TOLERANCE[path]
@@ -109,7 +111,7 @@ def test_each_path_gives_the_fp32_labels_wherever_rounding_cannot_flip_them(
 def test_int8_quantizes_the_encoder_and_keeps_the_head_in_fp32(trained: TrainResult) -> None:
     if "int8" not in fast_paths():
         pytest.skip("no quantized engine")
-    predictor = load_predictor(trained.folder, precision="int8")
+    predictor = load_predictor(trained.folder, numerics="int8")
     assert isinstance(predictor, BertPredictor) and predictor.model is not None
     encoder = predictor.model.base_model.encoder
     assert isinstance(encoder, torch.nn.Module)
@@ -126,38 +128,39 @@ def test_a_fast_path_lets_go_of_the_checkpoint_file_and_matches_a_conversion_in_
     """Loading bf16 or int8 hands the memory-mapped checkpoint back (the server's memory) after
     dropping its pages block by block; the scores equal those of converting an in-memory copy."""
     if path not in fast_paths():
-        pytest.skip(f"{path}: {precision.unavailable_reason(path, torch.device('cpu'))}")
+        pytest.skip(f"{path}: {numerics_cpu.unavailable_reason(path, torch.device('cpu'))}")
     folder = shutil.copytree(trained.folder, tmp_path / "m")  # a file no other test has mapped
     checkpoint = str(folder / "model.safetensors")
-    fp32 = load_predictor(folder, precision="fp32")
+    fp32 = load_predictor(folder, numerics="fp32")
     assert isinstance(fp32, BertPredictor)
     assert checkpoint in Path("/proc/self/maps").read_text(), "transformers no longer memory-maps: revisit"
-    in_memory = fp32.on_cpu().with_precision(path)  # a deep copy: no file pages involved
+    in_memory = fp32.on_cpu().with_numerics(path)  # a deep copy: no file pages involved
     del fp32
-    loaded = load_predictor(folder, precision=path)
+    loaded = load_predictor(folder, numerics=path)
     gc.collect()
     assert checkpoint not in Path("/proc/self/maps").read_text()
     np.testing.assert_array_equal(loaded.predict_proba(gold_texts)[0], in_memory.predict_proba(gold_texts)[0])
 
 
 def test_bf16_is_refused_on_a_cpu_without_native_bf16(trained: TrainResult, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2"}))
+    monkeypatch.setattr(numerics_cpu, "cpu_flags", lambda: frozenset({"avx2"}))
     with pytest.raises(ValueError, match="AVX512-BF16"):
-        load_predictor(trained.folder, precision="bf16")
+        load_predictor(trained.folder, numerics="bf16")
 
 
-def test_int8_is_cpu_only_and_unknown_precisions_are_named() -> None:
+def test_int8_is_cpu_only_and_unknown_numerics_are_named() -> None:
     assert (
-        precision.unavailable_reason("int8", torch.device("cuda")) == "int8 (dynamic quantization) runs on the CPU only"
+        numerics_cpu.unavailable_reason("int8", torch.device("cuda"))
+        == "int8 (dynamic quantization) runs on the CPU only"
     )
     with pytest.raises(ValueError, match="fp16"):
-        precision.unavailable_reason("fp16", torch.device("cpu"))
+        numerics_cpu.unavailable_reason("fp16", torch.device("cpu"))
 
 
 def test_tfidf_models_take_fp32_or_auto_only(tfidf_model: TrainResult) -> None:
-    assert load_predictor(tfidf_model.folder, precision="auto").precision_info["used"] == "fp32"
+    assert load_predictor(tfidf_model.folder, numerics="auto").numerics_info["used"] == "fp32"
     with pytest.raises(ValueError, match="TF-IDF"):
-        load_predictor(tfidf_model.folder, precision="int8")
+        load_predictor(tfidf_model.folder, numerics="int8")
 
 
 # --- the guard and auto --------------------------------------------------------------------------
@@ -177,21 +180,21 @@ def test_train_stores_the_guard_and_it_matches_a_fresh_measurement(trained: Trai
     assert stored["model_version"] == manifest["version"]
     from policytag.labels.dataset import read_labelled
 
-    predictor = load_predictor(trained.folder, precision="fp32")
+    predictor = load_predictor(trained.folder, numerics="fp32")
     assert isinstance(predictor, BertPredictor)
     fresh = measure_guard(predictor, read_labelled(GOLD, taxonomy))
     for name, result in stored["paths"].items():
         assert fresh["paths"][name]["agreement"] == pytest.approx(result["agreement"])
         assert fresh["paths"][name]["qualifies"] == result["qualifies"]
         assert result["qualifies"] == qualifies(agreement=result["agreement"], f1_change=result["macro_f1_change"])
-    assert "## Inference precision (accuracy guard)" in (trained.folder / "README.md").read_text(encoding="utf-8")
+    assert "## Inference numerics (accuracy guard)" in (trained.folder / "README.md").read_text(encoding="utf-8")
 
 
 def _copy_with_guard(src: Path, dst: Path, edit: Any) -> Path:
     shutil.copytree(src, dst)
-    guard = json.loads((dst / GUARD_FILE).read_text(encoding="utf-8"))
+    guard = json.loads((dst / GUARD).read_text(encoding="utf-8"))
     edit(guard)
-    (dst / GUARD_FILE).write_text(json.dumps(guard), encoding="utf-8")
+    (dst / GUARD).write_text(json.dumps(guard), encoding="utf-8")
     return dst
 
 
@@ -202,7 +205,7 @@ def _fail_all(guard: dict[str, Any]) -> None:
 
 def test_auto_falls_back_to_fp32_when_the_guard_fails(trained: TrainResult, tmp_path: Path) -> None:
     folder = _copy_with_guard(trained.folder, tmp_path / "m", _fail_all)
-    info = load_predictor(folder, precision="auto").precision_info
+    info = load_predictor(folder, numerics="auto").numerics_info
     assert info["used"] == "fp32" and info["qualified"] == []
     assert "no faster path passed the accuracy guard" in info["reason"]
 
@@ -210,19 +213,19 @@ def test_auto_falls_back_to_fp32_when_the_guard_fails(trained: TrainResult, tmp_
 def test_auto_is_fp32_without_a_guard_or_with_another_model_s_guard(trained: TrainResult, tmp_path: Path) -> None:
     missing = tmp_path / "missing"
     shutil.copytree(trained.folder, missing)
-    (missing / GUARD_FILE).unlink()
-    info = load_predictor(missing, precision="auto").precision_info
+    (missing / GUARD).unlink()
+    info = load_predictor(missing, numerics="auto").numerics_info
     assert info["used"] == "fp32" and "missing" in info["reason"]
 
     stale = _copy_with_guard(trained.folder, tmp_path / "stale", lambda g: g.update(model_version="older"))
-    info = load_predictor(stale, precision="auto").precision_info
+    info = load_predictor(stale, numerics="auto").numerics_info
     assert info["used"] == "fp32" and "older" in info["reason"]
 
 
 def test_a_malformed_guard_is_an_error_naming_file_and_field(trained: TrainResult, tmp_path: Path) -> None:
     folder = _copy_with_guard(trained.folder, tmp_path / "bad", lambda g: g["paths"]["int8"].update(qualifies="yes"))
     with pytest.raises(ValueError, match=r"precision_guard\.json: paths\.int8\.qualifies"):
-        load_predictor(folder, precision="auto")
+        load_predictor(folder, numerics="auto")
 
 
 def test_auto_picks_the_fastest_qualified_path(
@@ -244,14 +247,86 @@ def test_auto_picks_the_fastest_qualified_path(
         quantized = any("quantized" in type(m).__module__ for m in model.modules())
         return 1 / (300.0 if quantized else speeds[next(model.parameters()).dtype])
 
-    monkeypatch.setattr(precision, "_forward_seconds", fake_forward)
-    info = load_predictor(folder, precision="auto").precision_info
+    monkeypatch.setattr(numerics_probe, "forward_seconds", fake_forward)
+    info = load_predictor(folder, numerics="auto").numerics_info
     assert info["used"] == "int8" and info["probe_speedup"] == {"fp32": 1.0, "bf16": 1.5, "int8": 3.0}
     assert set(probed) == {1}, "the probe times one-layer copies, not the loaded model"
 
     # Not worth it: a qualified path that is barely faster than fp32 is not chosen.
     monkeypatch.setattr(
-        precision, "_forward_seconds", lambda model, *_: 1 / (104.0 if model.dtype != torch.float32 else 100.0)
+        numerics_probe, "forward_seconds", lambda model, *_: 1 / (104.0 if model.dtype != torch.float32 else 100.0)
     )
-    info = load_predictor(folder, precision="auto").precision_info
+    info = load_predictor(folder, numerics="auto").numerics_info
     assert info["used"] == "fp32" and "faster than fp32" in info["reason"]
+
+
+# --- the product writes the guard: `policytag guard` ---------------------------------------------
+
+
+def test_policytag_guard_measures_and_stores_the_guard(
+    trained: TrainResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from policytag.cli import main
+
+    folder = shutil.copytree(trained.folder, tmp_path / "m")
+    (folder / GUARD).unlink()
+    data = tmp_path / "few.jsonl"
+    data.write_text("".join(line + "\n" for line in GOLD.read_text(encoding="utf-8").splitlines()[:40]))
+    assert main(["guard", "--model", str(folder), "--data", str(data), "--numerics", "fp32", "int8"]) == 0
+    stored = read_guard(folder)
+    assert stored is not None and set(stored["paths"]) == {"fp32", "int8"}
+    assert stored["data"] == {**stored["data"], "path": str(data), "n_sentences": 40}
+    assert stored["model_version"] == json.loads((folder / "policytag.json").read_text())["version"]
+    out = capsys.readouterr().out
+    assert "qualifies for auto" in out and f"wrote {folder / GUARD}" in out
+
+
+def test_policytag_guard_refuses_a_tfidf_model(tfidf_model: TrainResult, capsys: pytest.CaptureFixture[str]) -> None:
+    from policytag.cli import main
+
+    assert main(["guard", "--model", str(tfidf_model.folder)]) == 2
+    assert "not a BERT model" in capsys.readouterr().err
+    assert read_guard(tfidf_model.folder) is None
+
+
+# --- the old names, accepted with a warning for one release ---------------------------------------
+
+
+def test_the_old_precision_flag_still_sets_the_numerics(
+    tfidf_model: TrainResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from policytag.cli import build_parser, main
+
+    parser = build_parser()
+    with pytest.warns(FutureWarning, match="--precision is deprecated.*--numerics"):
+        args = parser.parse_args(["predict", "--model", "m", "x.jsonl", "--precision", "int8"])
+    assert args.numerics == "int8"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "--help"])
+    help_text = capsys.readouterr().out
+    assert "--numerics" in help_text and "--precision" not in help_text  # the old name is hidden
+    with pytest.warns(FutureWarning, match="--precision is deprecated"):
+        assert parser.parse_args(["serve", "--precision", "bf16"]).numerics == "bf16"
+    sentences = tmp_path / "s.jsonl"
+    sentences.write_text('{"text": "深入开展法律援助工作。"}\n', encoding="utf-8")
+    with pytest.warns(FutureWarning):
+        assert main(["predict", "--model", str(tfidf_model.folder), str(sentences), "--precision", "auto"]) == 0
+
+
+def test_the_old_training_precision_field_is_read_as_mixed_precision(tmp_path: Path) -> None:
+    from policytag.cli import build_parser
+    from policytag.training.config import TrainConfig, config_from_args, load_config
+
+    old = tmp_path / "old.yaml"
+    old.write_text("kind: tfidf\nprecision: fp32\n", encoding="utf-8")
+    with pytest.warns(FutureWarning, match="field 'precision' is deprecated.*'mixed_precision'"):
+        assert load_config(TrainConfig, old).mixed_precision == "fp32"
+    both = tmp_path / "both.yaml"
+    both.write_text("precision: fp32\nmixed_precision: bf16\n", encoding="utf-8")
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="not also the deprecated 'precision'"):
+        load_config(TrainConfig, both)
+    new = tmp_path / "new.yaml"
+    new.write_text("kind: tfidf\n", encoding="utf-8")
+    with pytest.warns(FutureWarning, match="--precision is deprecated.*--mixed-precision"):
+        args = build_parser().parse_args(["train", "--config", str(new), "--precision", "bf16"])
+    assert config_from_args(TrainConfig, args).mixed_precision == "bf16"

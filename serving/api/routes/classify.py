@@ -1,3 +1,5 @@
+"""``POST /v1/classify``: label sentences the client has already split."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
@@ -24,7 +26,6 @@ async def classify_texts(state: ReadyState, texts: list[str], *, field: str) -> 
         raise HTTPException(
             status_code=413, detail={"message": f"{len(texts)} sentences, limit {limit}", "field": field}
         )
-    assert state.batcher is not None
     try:
         preds = await state.batcher.submit(texts)
     except QueueFull as e:
@@ -41,5 +42,4 @@ async def classify_texts(state: ReadyState, texts: list[str], *, field: str) -> 
 async def classify(body: ClassifyRequest, state: ReadyState) -> ClassifyResponse:
     """Each sentence gets the label ids whose probability passes the model's per-label threshold, or `other`."""
     results = await classify_texts(state, body.sentences, field="sentences")
-    assert state.predictor is not None
     return ClassifyResponse(model=ModelRef(name=state.predictor.name, version=state.predictor.version), results=results)

@@ -1,3 +1,5 @@
+"""``POST /v1/documents`` (JSON text) and ``POST /v1/documents/file`` (an upload): tag every sentence of a document."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -26,7 +28,6 @@ async def tag_document(state: ReadyState, text: str, doc_id: str | None, *, fiel
         for i, (p, r) in enumerate(zip(pieces, results, strict=True))
     ]
     counts = Counter(label for s in sentences for label in s.labels)
-    assert state.predictor is not None
     ordered = {i: counts[i] for i in state.predictor.taxonomy.ids if counts[i]}
     return DocumentResponse(
         id=doc_id,

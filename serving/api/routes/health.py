@@ -1,3 +1,5 @@
+"""Liveness (``/healthz``), readiness (``/readyz``) and Prometheus metrics (``/metrics``)."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
@@ -25,8 +27,8 @@ async def healthz() -> Health:
 async def readyz(request: Request) -> JSONResponse:
     """200 once the model is loaded and warmed up; 503 before that and while shutting down."""
     state = get_state(request)
-    if state.ready:
-        return JSONResponse(Readiness(status="ready", model=state.info.get("name")).model_dump())
+    if (ready := state.ready) is not None:
+        return JSONResponse(Readiness(status="ready", model=ready.info.get("name")).model_dump())
     reason = "shutting down" if state.draining else "loading"
     return JSONResponse(Readiness(status=reason).model_dump(), status_code=503)
 
@@ -34,6 +36,6 @@ async def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
     state = get_state(request)
-    if state.batcher is not None:
-        state.metrics.queue_depth.set(state.batcher.depth)
+    if state.loaded is not None:
+        state.metrics.queue_depth.set(state.loaded.batcher.depth)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

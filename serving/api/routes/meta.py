@@ -1,3 +1,5 @@
+"""``GET /v1/labels`` (the taxonomy) and ``GET /v1/model`` (the served model, its numerics)."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -11,7 +13,6 @@ router = APIRouter(tags=["model"])
 @router.get("/v1/labels", response_model=list[LabelInfo], summary="The taxonomy")
 async def labels(state: ReadyState) -> list[LabelInfo]:
     """The labels the served model answers with, in order, with Chinese and English names."""
-    assert state.predictor is not None
     return [LabelInfo(id=x.id, zh=x.zh, en=x.en, description=x.description) for x in state.predictor.taxonomy.labels]
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+#: The page's files, package data of ``policytag.serving``: found the same way in a checkout and a wheel.
+STATIC_DIR = Path(str(files("policytag.serving") / "static"))
 
 router = APIRouter(tags=["page"])
 
