@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from policytag.training.numerics.cpu import unavailable_reason
-from tests.benchmarks.support import run_benchmark
+from tests.support.benchmarks import run_benchmark
 
 
 @pytest.mark.slow

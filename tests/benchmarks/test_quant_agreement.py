@@ -11,7 +11,7 @@ from policytag.core.jsonl import read_jsonl
 from policytag.training.model_folder import GUARD
 from policytag.training.numerics.guard import read_guard
 from policytag.training.train import TrainResult
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 
 def test_prints_the_guard_and_writes_it_on_request(

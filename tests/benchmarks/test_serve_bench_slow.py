@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.benchmarks.support import run_benchmark
+from tests.support.benchmarks import run_benchmark
 
 
 @pytest.mark.slow

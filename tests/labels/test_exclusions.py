@@ -19,7 +19,7 @@ from policytag.labels.exclusions import (
 from policytag.labels.manifest import ManifestRow, read_manifest, write_manifest
 from policytag.labels.seeds import SeedsFolder, check_seeds
 from policytag.labels.unlabelled import load_unlabelled
-from tests.conftest import SHARED
+from tests.support.paths import SHARED
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from policytag.labels.corpus import build_corpus, document_paths
 from policytag.labels.manifest import ORIGINAL_SOURCE, read_manifest
 from policytag.labels.seeds import SeedsFolder, render_readme
 from policytag.labels.unlabelled import read_unlabelled_rows
-from tests.conftest import SHARED
+from tests.support.paths import SHARED
 
 
 @pytest.mark.skipif(not (SHARED / "seeds").is_dir(), reason="shared/seeds not beside the checkout")

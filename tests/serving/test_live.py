@@ -16,7 +16,7 @@ from schemathesis.checks import not_a_server_error
 from policytag.core.jsonl import read_jsonl
 from policytag.training.predictor import load_predictor
 from policytag.training.train import TrainResult
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 from tests.support.serving import live_server
 
 SEEDS = [r["text"] for r in read_jsonl(ROOT / "labels" / "sentences.jsonl")]

@@ -1,1 +1,1 @@
-"""Helpers shared by the tests (imported, never fixtures: those stay in conftest.py)."""
+"""Helpers the tests import (fixtures stay in conftest.py): paths, configs, servers, Label Studio, benchmarks."""

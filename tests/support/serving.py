@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from policytag.serving.app import create_app
 from policytag.serving.core.config import Settings
 from policytag.serving.demo import free_port, wait_ready
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 __all__ = ["live_server", "make_client"]
 

@@ -11,7 +11,8 @@ from policytag.training.base_model import build_vocab, resolve_base, scratch_tok
 from policytag.training.config import PretrainConfig
 from policytag.training.pretrain import pretrain
 from policytag.training.train import train
-from tests.conftest import ROOT, tiny_config
+from tests.support.paths import ROOT
+from tests.support.training import tiny_config
 
 
 def test_char_vocab_tokenizes_like_bert_base_chinese() -> None:

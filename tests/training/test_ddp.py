@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 
 def test_torchrun_two_cpu_processes_with_gloo(tmp_path: Path) -> None:

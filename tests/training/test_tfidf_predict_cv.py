@@ -14,7 +14,7 @@ from policytag.training.config import TrainConfig
 from policytag.training.cv import cross_validate
 from policytag.training.predictor import load_predictor
 from policytag.training.train import TrainResult
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 
 def test_tfidf_folder_has_the_same_contract_without_pickle(tfidf_model: TrainResult) -> None:

@@ -15,7 +15,8 @@ from policytag.core.jsonl import read_jsonl
 from policytag.training.config import TrainConfig
 from policytag.training.predictor import load_predictor
 from policytag.training.train import TrainResult, train
-from tests.conftest import ROOT, tiny_config
+from tests.support.paths import ROOT
+from tests.support.training import tiny_config
 
 REQUIRED = {
     "model.safetensors",

@@ -7,7 +7,7 @@ import pytest
 
 from policytag.core.jsonl import DataError
 from policytag.core.taxonomy import Taxonomy, TaxonomyError, check_record_labels, load_taxonomy
-from tests.conftest import SHARED
+from tests.support.paths import SHARED
 
 
 def test_loads_with_other_and_unique_ids(taxonomy: Taxonomy) -> None:

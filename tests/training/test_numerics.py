@@ -23,7 +23,8 @@ from policytag.training.model_folder import GUARD
 from policytag.training.numerics.guard import measure_guard, qualifies, read_guard
 from policytag.training.predictor import load_predictor
 from policytag.training.train import TrainResult, train
-from tests.conftest import ROOT, tiny_config
+from tests.support.paths import ROOT
+from tests.support.training import tiny_config
 
 GOLD = ROOT / "labels" / "gold.jsonl"
 # Largest score difference from fp32 each path may have. bf16 keeps 8 bits of mantissa (about

@@ -15,7 +15,7 @@ import policytag.serving
 from policytag.labels.documents import read_document
 from policytag.serving.api.routes.page import STATIC_DIR
 from policytag.training.train import TrainResult
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 from tests.support.serving import live_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

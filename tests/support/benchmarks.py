@@ -7,7 +7,7 @@ import subprocess
 import sys
 from typing import Any
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 
 def run_benchmark(script: str, *args: str, timeout: float) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.labelstudio_roundtrip import run
-from tests.labels.labelstudio_support import require_label_studio
+from tests.support.labelstudio import require_label_studio
 
 
 @pytest.mark.slow

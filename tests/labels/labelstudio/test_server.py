@@ -24,9 +24,9 @@ from policytag.labels.labelstudio.config import ConfigMismatchError, label_confi
 from policytag.labels.labelstudio.push import choices_result, push, read_sentences
 from policytag.training.predictor import load_predictor
 from policytag.training.train import TrainResult
-from tests.labels.labelstudio_support import require_label_studio
+from tests.support.labelstudio import require_label_studio
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 N_SENTENCES = 250  # more than two pages of the task list (100 per page)
 
 

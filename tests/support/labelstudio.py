@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from policytag.labels.labelstudio import server as ls_server
+from tests.support.paths import ROOT
 
-INSTALLER = Path(__file__).resolve().parents[2] / "scripts" / "install_labelstudio.py"
+INSTALLER = ROOT / "scripts" / "install_labelstudio.py"
 
 
 def require_label_studio(what: str) -> None:
@@ -27,3 +28,19 @@ def require_label_studio(what: str) -> None:
         msg = f"Label Studio {ls_server.LS_VERSION} cannot be installed: {what} are SKIPPED\n{tail}"
         print(f"\n{banner}\n{msg}\n{banner}", file=sys.stderr)
         pytest.skip(msg)
+
+
+def annotation_record(sid: str, annotator: str, labels: list[str], aid: int, updated: str, **kw: Any) -> dict[str, Any]:
+    """One record of the annotation log, as ``pull`` writes it."""
+    return {
+        "sentence_id": sid,
+        "text": f"text of {sid}",
+        "doc": "d",
+        "labels": labels,
+        "annotator": annotator,
+        "annotation_id": aid,
+        "updated_at": updated,
+        "was_cancelled": False,
+        "problem": None,
+        **kw,
+    }

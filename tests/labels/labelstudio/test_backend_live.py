@@ -23,10 +23,10 @@ from policytag.labels.labelstudio.client import Client, connect, list_tasks
 from policytag.labels.labelstudio.push import choices_result, model_version, push, read_sentences
 from policytag.training.predictor import load_predictor
 from policytag.training.train import TrainResult
-from tests.labels.labelstudio_support import require_label_studio
+from tests.support.labelstudio import require_label_studio
+from tests.support.paths import ROOT
 from tests.support.serving import live_server
 
-ROOT = Path(__file__).resolve().parents[2]
 N_TASKS = 120
 BACKEND_KEY = "backend-key-0123456789"
 
