@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint wheel-check corpus clean labelstudio labelstudio-install bench-serve bench-guard
+.PHONY: install demo test test-slow lint wheel-check compare corpus clean labelstudio labelstudio-install bench-serve bench-guard pretrain
 
 # The venv is (re)built when pyproject.toml changes. torch is installed first, pinned, so that no
 # dependency resolution can reach for a CUDA build.
@@ -37,6 +37,12 @@ demo: corpus
 	@echo "== the same document through the HTTP API (a server on 127.0.0.1, stopped afterwards)"
 	$(BIN)/python -m policytag.serving.demo --model models/demo $(DEMO_DOC)
 	@echo "== demo done: models/demo is the model folder (model card: models/demo/README.md)"
+
+# The domain base models/base: MLM pretraining of the demo's scratch shape on every sentence of the unlabelled
+# harvest (training/configs/pretrain.yaml; long on 2 cores, see README "Domain pretraining"). `policytag train
+# --base-model auto` uses it when no pretrained Chinese BERT is in the local Hugging Face cache.
+pretrain: install
+	$(BIN)/policytag pretrain --config training/configs/pretrain.yaml
 
 # Style, types, the layer contract (import-linter, pyproject.toml) and the 60-line function limit.
 lint: install
@@ -73,6 +79,13 @@ test-slow: install
 # Inference speed of every path on a bert-base-shaped model, and the accuracy guard of the BERT candidate.
 bench-serve: install
 	$(BIN)/python -m benchmarks.serve_bench
+
+# Every candidate config on the same locality-grouped folds (README, Results); the winner becomes
+# training/configs/default.yaml, whose model card quotes its row of training/results/compare.json.
+# About 8 minutes on 2 cores.
+compare: install
+	$(BIN)/policytag compare --configs training/configs/tfidf-search.yaml training/configs/tfidf-oof.yaml \
+	  training/configs/tfidf-validation.yaml --out training/results
 
 # The fast inference paths and their accuracy guard are the BERT's: the guard is measured on the BERT candidate.
 models/bert/policytag.json: install

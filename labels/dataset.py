@@ -9,7 +9,8 @@
   Validation documents are chosen so that rare labels stay in the training split where possible.
 * :func:`locality_folds` groups by locality (the issuing local body: every document of one place is
   in one fold), the figure to quote for a corpus of many documents; records without a
-  ``locality`` are grouped by document.
+  ``locality`` are grouped by document. :mod:`policytag.labels.fold_guard` then keeps exact and
+  near-duplicate sentences of a fold's test side out of its training side.
 
 Example:
     >>> from policytag.core.taxonomy import load_taxonomy
@@ -45,6 +46,7 @@ __all__ = [
     "document_split",
     "leave_one_document_out",
     "load_dataset_dict",
+    "locality_fold_docs",
     "locality_folds",
     "locality_of",
     "read_labelled",
@@ -219,14 +221,11 @@ def locality_of(record: dict[str, Any]) -> str:
     return f"{record.get('province', '')}/{loc}" if loc else f"doc:{record['doc']}"
 
 
-def locality_folds(
-    records: Sequence[dict[str, Any]], taxonomy: Taxonomy, *, folds: int = 5, validation_docs: int = 1, seed: int = 42
-) -> list[Split]:
-    """``folds`` splits whose test sets are disjoint groups of whole localities covering every record.
+def locality_fold_docs(records: Sequence[dict[str, Any]], *, folds: int = 5, seed: int = 42) -> list[list[str]]:
+    """The test documents of ``folds`` locality folds: disjoint groups of whole localities covering every record.
 
     Localities are dealt to folds largest first, each to the fold with the fewest sentences so far
-    (ties broken by a seeded shuffle), so folds are of similar size. Validation documents are chosen
-    from each fold's training side as in :func:`document_split`.
+    (ties broken by a seeded shuffle), so folds are of similar size.
     """
     groups: dict[str, list[str]] = {}
     sizes: Counter[str] = Counter()
@@ -246,8 +245,18 @@ def locality_folds(
         k = min(range(folds), key=lambda i: (fold_size[i], i))
         fold_docs[k].extend(groups[g])
         fold_size[k] += sizes[g]
+    return fold_docs
+
+
+def locality_folds(
+    records: Sequence[dict[str, Any]], taxonomy: Taxonomy, *, folds: int = 5, validation_docs: int = 1, seed: int = 42
+) -> list[Split]:
+    """``folds`` splits whose test sets are the groups of :func:`locality_fold_docs`.
+
+    Validation documents are chosen from each fold's training side as in :func:`document_split`.
+    """
     splits = []
-    for k, docs in enumerate(fold_docs):
+    for k, docs in enumerate(locality_fold_docs(records, folds=folds, seed=seed)):
         split = document_split(records, taxonomy, test_docs=docs, validation_docs=validation_docs, seed=seed)
         splits.append(Split(split.train, split.validation, split.test, name=f"fold-{k + 1}"))
     return splits

@@ -3,9 +3,15 @@
 ``resolve_base`` returns a :class:`BaseModel` that says what the base really is; the model card
 records it, so a scratch model is never presented as a pretrained one.
 
-Scratch models get a character vocabulary made from their training text, the way
-``bert-base-chinese`` tokenizes Chinese (one token per CJK character), plus ASCII letters and
-digits (also as ``##`` continuations) so numbers and Latin words do not collapse into ``[UNK]``.
+``--base-model auto`` tries, in order: the hub names of ``base_candidates`` from the local cache
+(``local_files_only``: no network needed), the same names from the hub when it can be reached, the
+local domain base that ``policytag pretrain`` writes (``models/base``, see :data:`LOCAL_BASE`), and
+last a BERT from scratch. It logs which, and the description it returns (the card's) says so.
+
+Scratch models get a character vocabulary the way ``bert-base-chinese`` tokenizes Chinese (one
+token per CJK character), plus ASCII letters and digits (also as ``##`` continuations) so numbers
+and Latin words do not collapse into ``[UNK]``. It covers the training text, every character of
+the unlabelled harvest and GB 2312's common hanzi (:mod:`policytag.training.vocab`).
 
 Example:
     >>> tok = scratch_tokenizer(build_vocab(["法律援助。", "调解"]))
@@ -19,8 +25,6 @@ import json
 import logging
 import os
 import socket
-import string
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +33,27 @@ from urllib.parse import urlparse
 
 from transformers import AutoTokenizer, BertConfig, BertTokenizer, PreTrainedTokenizerBase
 
+from policytag.core.paths import data_path
 from policytag.training.config import SCRATCH_SIZES
+from policytag.training.vocab import build_vocab, domain_vocab
 
-__all__ = ["SCRATCH_SHAPES", "BaseModel", "build_vocab", "resolve_base", "scratch_config", "scratch_tokenizer"]
+__all__ = [
+    "LOCAL_BASE",
+    "SCRATCH_SHAPES",
+    "BaseModel",
+    "build_vocab",
+    "local_base_problem",
+    "resolve_base",
+    "scratch_config",
+    "scratch_tokenizer",
+]
 
 log = logging.getLogger(__name__)
 
-SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+#: Where ``policytag pretrain`` (``make pretrain``) writes the domain base that ``auto`` falls back to.
+LOCAL_BASE = "models/base"
+#: The manifest of a base written by ``policytag pretrain``.
+PRETRAINING_JSON = "pretraining.json"
 
 # The shapes of Google's compact BERTs (Turc et al., 2019) and bert-base: layers, hidden, heads.
 SCRATCH_SHAPES: dict[str, tuple[int, int, int]] = {
@@ -60,23 +78,6 @@ class BaseModel:
     @property
     def is_scratch(self) -> bool:
         return self.kind == "scratch"
-
-
-def build_vocab(texts: Iterable[str], *, min_freq: int = 1) -> dict[str, int]:
-    """Character vocabulary of ``texts`` (lower-cased, as the tokenizer lower-cases), special tokens first."""
-    counts: Counter[str] = Counter()
-    for t in texts:
-        counts.update(ch for ch in t.lower() if not ch.isspace())
-    ascii_chars = string.ascii_lowercase + string.digits
-    tokens = list(SPECIAL_TOKENS)
-    tokens += list(ascii_chars)
-    tokens += [f"##{c}" for c in ascii_chars]
-    seen = set(tokens)
-    for ch, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        if n >= min_freq and ch not in seen:
-            tokens.append(ch)
-            seen.add(ch)
-    return {tok: i for i, tok in enumerate(tokens)}
 
 
 def scratch_tokenizer(vocab: dict[str, int]) -> BertTokenizer:
@@ -123,62 +124,130 @@ def _try_load(name: str, *, local_only: bool) -> PreTrainedTokenizerBase | None:
 
 
 def resolve_base(
-    base_model: str, *, candidates: Iterable[str], scratch_size: str, train_texts: Iterable[str]
+    base_model: str,
+    *,
+    candidates: Iterable[str],
+    scratch_size: str,
+    train_texts: Iterable[str],
+    local_base: str | Path | None = LOCAL_BASE,
+    unlabelled: str | Path | None = None,
 ) -> BaseModel:
-    """Resolve ``base_model`` ('auto', a scratch size, a hub name or a folder) to a :class:`BaseModel`."""
+    """Resolve ``base_model`` ('auto', a scratch size, a hub name or a folder) to a :class:`BaseModel`.
+
+    ``local_base`` is the domain base ``auto`` tries after the hub names (``None``: none);
+    ``unlabelled`` the harvest whose characters a scratch vocabulary covers (``None``: the kit's).
+    """
     texts = list(train_texts)
     if base_model in SCRATCH_SIZES:
-        return _scratch(base_model, texts, tried=())
+        return _announce(_scratch(base_model, texts, tried=(), unlabelled=unlabelled))
     if base_model != "auto":
-        if Path(base_model).is_dir():
-            tok: PreTrainedTokenizerBase | None = AutoTokenizer.from_pretrained(base_model)
-            assert tok is not None
-            info = Path(base_model) / "pretraining.json"
-            if info.is_file():  # made by `policytag pretrain`: say what it really is
-                desc = json.loads(info.read_text(encoding="utf-8"))["base"]
-                return BaseModel("local-mlm", base_model, tok, base_model, f"{desc} (folder {base_model})")
-            return BaseModel("local", base_model, tok, base_model, f"local model folder {base_model}")
-        tok = _try_load(base_model, local_only=True) or (
-            _try_load(base_model, local_only=False) if _hub_reachable() else None
-        )
-        if tok is None:
-            raise ValueError(
-                f"base model {base_model!r} is neither a folder nor in the local Hugging Face cache, and the hub "
-                "cannot be reached; use --base-model auto or scratch-mini to train offline"
-            )
-        return BaseModel("pretrained", base_model, tok, base_model, f"pretrained {base_model}")
-    names = list(candidates)
+        return _announce(_named(base_model))
+    names = tuple(candidates)
     for name in names:
         tok = _try_load(name, local_only=True)  # the cache first: no network needed
         if tok is not None:
-            return BaseModel("pretrained", name, tok, name, f"pretrained {name} (from the local cache)", tuple(names))
+            return _announce(
+                BaseModel("pretrained", name, tok, name, f"pretrained {name} (from the local cache)", names)
+            )
     if _hub_reachable():
         for name in names:
             tok = _try_load(name, local_only=False)
             if tok is not None:
-                return BaseModel("pretrained", name, tok, name, f"pretrained {name} (from the hub)", tuple(names))
-    return _scratch(scratch_size, texts, tried=tuple(names))
+                return _announce(BaseModel("pretrained", name, tok, name, f"pretrained {name} (from the hub)", names))
+    if local_base is not None:
+        problem = local_base_problem(local_base)
+        if problem is None:
+            return _announce(_local_mlm(Path(local_base), tried=names))
+        log.info("no local domain base: %s", problem)
+    return _announce(_scratch(scratch_size, texts, tried=names, unlabelled=unlabelled))
 
 
-def _scratch(size: str, texts: list[str], *, tried: tuple[str, ...]) -> BaseModel:
+def _announce(base: BaseModel) -> BaseModel:
+    """Say on the console which base was chosen (the scratch fallback also prints its banner)."""
+    log.info("base model: %s", base.description)
+    return base
+
+
+def _named(base_model: str) -> BaseModel:
+    """A folder or a hub name given by the user: load it or say clearly why not."""
+    if Path(base_model).is_dir():
+        if (Path(base_model) / PRETRAINING_JSON).is_file():  # made by `policytag pretrain`: say what it really is
+            return _local_mlm(Path(base_model), tried=())
+        tok: PreTrainedTokenizerBase | None = AutoTokenizer.from_pretrained(base_model)
+        assert tok is not None
+        return BaseModel("local", base_model, tok, base_model, f"local model folder {base_model}")
+    tok = _try_load(base_model, local_only=True) or (
+        _try_load(base_model, local_only=False) if _hub_reachable() else None
+    )
+    if tok is None:
+        raise ValueError(
+            f"base model {base_model!r} is neither a folder nor in the local Hugging Face cache, and the hub "
+            "cannot be reached; use --base-model auto or scratch-mini to train offline"
+        )
+    return BaseModel("pretrained", base_model, tok, base_model, f"pretrained {base_model}")
+
+
+def local_base_problem(folder: str | Path) -> str | None:
+    """Why ``folder`` is not a usable base from ``policytag pretrain`` (``None``: it is one)."""
+    p = Path(folder)
+    if not p.is_dir():
+        return f"{p} does not exist (make it with `make pretrain`)"
+    missing = [n for n in (PRETRAINING_JSON, "config.json", "model.safetensors") if not (p / n).is_file()]
+    if not any((p / n).is_file() for n in ("tokenizer.json", "vocab.txt")):
+        missing.append("a tokenizer (tokenizer.json or vocab.txt)")
+    if missing:
+        return f"{p} lacks {', '.join(missing)}: not a complete base from `policytag pretrain`"
+    try:
+        info = json.loads((p / PRETRAINING_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return f"{p / PRETRAINING_JSON}: unreadable ({e})"
+    if not isinstance(info, dict) or not isinstance(info.get("base"), str):
+        return f"{p / PRETRAINING_JSON}: no 'base' description"
+    return None
+
+
+def _local_mlm(folder: Path, *, tried: tuple[str, ...]) -> BaseModel:
+    """The domain base of ``policytag pretrain`` in ``folder``, described as what it is."""
+    problem = local_base_problem(folder)
+    if problem is not None:
+        raise ValueError(problem)
+    desc = json.loads((folder / PRETRAINING_JSON).read_text(encoding="utf-8"))["base"]
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    how = f"local domain base, folder {folder}"
+    if tried:
+        how += f"; chosen by --base-model auto: none of {', '.join(tried)} is in the local cache or on the hub"
+    return BaseModel("local-mlm", str(folder), tok, str(folder), f"{desc} ({how})", tried)
+
+
+def _default_unlabelled() -> Path | None:
+    try:
+        return data_path("unlabelled")
+    except FileNotFoundError:  # POLICYTAG_DATA names no data folder: the vocabulary says it had no harvest
+        return None
+
+
+def _scratch(size: str, texts: list[str], *, tried: tuple[str, ...], unlabelled: str | Path | None) -> BaseModel:
     if tried:
         banner = "=" * 78
         log.warning(
-            "\n%s\nNO PRETRAINED BASE MODEL: none of %s is in the local cache and the hub cannot be reached.\n"
-            "Training a %s BERT FROM SCRATCH with a character vocabulary built from the training text.\n"
+            "\n%s\nNO PRETRAINED BASE MODEL: none of %s is in the local cache and the hub cannot be reached,\n"
+            "and there is no local domain base (%s; `make pretrain` makes one).\n"
+            "Training a %s BERT FROM SCRATCH (random weights, character vocabulary of the corpus).\n"
             "Expect far weaker results than a fine-tuned pretrained Chinese BERT; the model card says so.\n%s",
             banner,
             ", ".join(tried),
+            LOCAL_BASE,
             size,
             banner,
         )
-    tok = scratch_tokenizer(build_vocab(texts))
+    vocab, source = domain_vocab(texts, unlabelled=unlabelled if unlabelled is not None else _default_unlabelled())
+    tok = scratch_tokenizer(vocab)
     return BaseModel(
         "scratch",
         size,
         tok,
         None,
-        f"{size} BERT trained from scratch (random initialisation, character vocabulary of "
-        f"{len(tok)} tokens built from the training text); no pretrained weights",
+        f"{size} BERT trained from scratch (random initialisation, no pretrained weights; character vocabulary "
+        f"of {source['description']})",
         tried,
     )

@@ -68,8 +68,9 @@ class TrainConfig:
         default="bert",
     )
     base_model: str = _help(
-        "hub name or local folder of the base model; 'auto' tries --base-candidates from the cache or the hub "
-        "and falls back to --scratch-size; 'scratch-tiny|mini|small|base' builds a BERT from scratch.",
+        "hub name or local folder of the base model; 'auto' tries --base-candidates from the local cache (then "
+        "the hub, when it can be reached), then the local domain base models/base (`make pretrain`), and falls "
+        "back to --scratch-size; 'scratch-tiny|mini|small|base' builds a BERT from scratch.",
         default="auto",
     )
     base_candidates: list[str] = _help(
@@ -117,8 +118,50 @@ class TrainConfig:
     keep_checkpoints: bool = _help("keep the checkpoints after a successful run (they allow --resume).", default=False)
     limit: int | None = _help("use only the first N training sentences (quick checks).", default=None)
     name: str | None = _help("model name in the card and the API (default: the output folder's name).", default=None)
+    cv_report: str | None = _help(
+        "a `policytag compare` report (compare.json) whose grouped-CV figure of --cv-candidate the manifest and "
+        "model card quote as what to expect on reports of new places.",
+        default=None,
+    )
+    cv_candidate: str | None = _help("this config's candidate name in --cv-report.", default=None)
     tfidf_ngram_max: int = _help("TF-IDF baseline: longest character n-gram.", default=3)
     tfidf_c: float = _help("TF-IDF baseline: inverse regularisation strength of the logistic regressions.", default=4.0)
+    thresholds: Literal["validation", "oof"] = _help(
+        "where the per-label thresholds are tuned: 'validation', on the validation documents; 'oof', on out-of-fold "
+        "probabilities of every training sentence (--oof-folds grouped folds of the training side), the final model "
+        "then trained on the whole training side; 'oof' also writes errors.jsonl (error analysis).",
+        default="validation",
+    )
+    oof_folds: int = _help(
+        "folds of the training side, grouped by locality, for --thresholds oof and --tfidf-search.", default=5
+    )
+    tfidf_search: bool = _help(
+        "TF-IDF: choose C, the longest n-gram and the class weighting by grouped CV on the training side "
+        "(--oof-folds folds) from the grids below; the choice is recorded in the manifest and card.",
+        default=False,
+    )
+    tfidf_c_grid: list[float] = _help("TF-IDF search: values of C tried.", default_factory=lambda: [1.0, 4.0, 16.0])
+    tfidf_ngram_grid: list[int] = _help(
+        "TF-IDF search: longest character n-grams tried.", default_factory=lambda: [2, 3, 4]
+    )
+    tfidf_class_weight_grid: list[str] = _help(
+        "TF-IDF search: class weightings tried, 'balanced' and/or 'none'.",
+        default_factory=lambda: ["balanced", "none"],
+    )
+    ensemble_members: list[str] = _help(
+        "ensemble: its members, each a model kind (trained with this config's other fields) or a YAML config "
+        "(trained as it says, on the ensemble's split); the member's folder is members/<kind or file stem>.",
+        default_factory=lambda: ["tfidf", "bert"],
+    )
+    ensemble_weights: list[float] = _help(
+        "ensemble: one weight per member for the average of calibrated probabilities (default: equal).",
+        default_factory=list,
+    )
+    ensemble_calibration: Literal["platt", "isotonic"] = _help(
+        "ensemble: per-label map of each member's scores to probabilities, fitted on the validation documents: "
+        "'platt' (a logistic curve, two numbers per label) or 'isotonic' (a monotone step curve).",
+        default="platt",
+    )
 
     def __post_init__(self) -> None:
         _positive(self, "epochs", "batch_size", "max_length", "pos_weight_max", "tfidf_ngram_max", "tfidf_c")
@@ -133,8 +176,46 @@ class TrainConfig:
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be >= 1, got {self.limit}")
         check_kind(self.kind, where="kind")
+        if (self.cv_report is None) != (self.cv_candidate is None):
+            raise ValueError("cv_report and cv_candidate go together: the report, and this config's row in it")
+        self._check_oof_and_search()
+        self._check_ensemble()
         if self.scratch_size not in SCRATCH_SIZES:
             raise ValueError(f"scratch_size must be one of {SCRATCH_SIZES}, got {self.scratch_size!r}")
+
+    def _check_oof_and_search(self) -> None:
+        """Reject bad out-of-fold and TF-IDF search settings before any training starts."""
+        if self.thresholds not in ("validation", "oof"):
+            raise ValueError(f"thresholds must be 'validation' or 'oof', got {self.thresholds!r}")
+        if self.oof_folds < 2:
+            raise ValueError(f"oof_folds must be at least 2, got {self.oof_folds}")
+        if not self.tfidf_c_grid or any(c <= 0 for c in self.tfidf_c_grid):
+            raise ValueError(f"tfidf_c_grid must be non-empty values > 0, got {self.tfidf_c_grid}")
+        if not self.tfidf_ngram_grid or any(n < 1 for n in self.tfidf_ngram_grid):
+            raise ValueError(f"tfidf_ngram_grid must be non-empty values >= 1, got {self.tfidf_ngram_grid}")
+        bad = sorted(set(self.tfidf_class_weight_grid) - {"balanced", "none"})
+        if not self.tfidf_class_weight_grid or bad:
+            grid = self.tfidf_class_weight_grid
+            raise ValueError(f"tfidf_class_weight_grid must be non-empty, of 'balanced' and 'none', got {grid}")
+
+    def _check_ensemble(self) -> None:
+        """Reject bad ensemble members and weights when the config is made, before any member trains."""
+        for i, member in enumerate(self.ensemble_members):
+            if member == "ensemble":
+                raise ValueError(f"ensemble_members[{i}]: an ensemble cannot be a member of an ensemble")
+            if not isinstance(member, str) or not (member.endswith((".yaml", ".yml")) or member in kind_names()):
+                kinds = ", ".join(k for k in kind_names() if k != "ensemble")
+                raise ValueError(f"ensemble_members[{i}]: {member!r} is neither a model kind ({kinds}) nor a YAML file")
+        if not self.ensemble_members:
+            raise ValueError("ensemble_members must name at least one member")
+        w = self.ensemble_weights
+        if w and (len(w) != len(self.ensemble_members) or min(w) < 0 or sum(w) <= 0):
+            raise ValueError(
+                f"ensemble_weights must be one number >= 0 per member ({len(self.ensemble_members)}), not all 0; "
+                f"got {w}"
+            )
+        if self.ensemble_calibration not in ("platt", "isotonic"):
+            raise ValueError(f"ensemble_calibration must be 'platt' or 'isotonic', got {self.ensemble_calibration!r}")
 
     @property
     def model_name(self) -> str:
@@ -150,23 +231,48 @@ class TrainConfig:
 
 @dataclass
 class PretrainConfig:
-    """Masked-language-model pretraining of a scratch BERT on unlabelled documents."""
+    """Masked-language-model pretraining of a scratch BERT on the unlabelled harvest (the domain base)."""
 
     corpus: list[str] = _help(
-        "folders of documents (.txt/.html) or sentence JSONL files to pretrain on.", default_factory=lambda: ["seeds"]
+        "what to pretrain on: the unlabelled harvest's Parquet file (seeds/unlabelled/pages.parquet), folders of "
+        "documents (.txt/.html) or sentence JSONL files; pages are split with the kit's splitter.",
+        default_factory=lambda: [str(data_path("unlabelled"))],
     )
-    output_dir: str = _help("folder for the pretrained base (accepted by `train --base-model`).", default="models/base")
+    output_dir: str = _help(
+        "folder for the pretrained base; `train --base-model auto` uses models/base when no hub model is cached.",
+        default="models/base",
+    )
     size: Literal["scratch-tiny", "scratch-mini", "scratch-small", "scratch-base"] = _help(
         "shape of the BERT to pretrain.", default="scratch-mini"
     )
-    exclude_docs: list[str] = _help("documents to leave out (e.g. a test document).", default_factory=list)
-    max_length: int = _help("longest input in tokens.", default=128)
+    exclude_docs: list[str] = _help(
+        "documents (file stems, e.g. a test fold's) or page URLs to leave out; their sentences are also dropped "
+        "from every other page.",
+        default_factory=list,
+    )
+    exclude_localities: list[str] = _help(
+        "localities whose pages are left out (e.g. a test fold's).", default_factory=list
+    )
+    max_sentences: int | None = _help(
+        "pretrain on a random sample of N sentences only (quick checks); default: all.", default=None
+    )
+    vocab_standard: Literal["gb2312-1", "gb2312", "none"] = _help(
+        "standard characters added to the vocabulary besides every character of the corpus and the labelled "
+        "text: GB 2312 level 1 (3,755 common hanzi), both levels (6,763), or none.",
+        default="gb2312-1",
+    )
+    max_length: int = _help("longest input in tokens; longer sentences are cut into pieces.", default=128)
     epochs: float = _help("pretraining epochs.", default=40.0)
     batch_size: int = _help("batch size per device.", default=32)
     learning_rate: float = _help("peak learning rate.", default=1e-3)
     mlm_probability: float = _help("share of tokens masked.", default=0.15)
     seed: int = _help("random seed.", default=42)
     mixed_precision: Literal["auto", "fp32", "bf16", "fp16"] = _help("as for train.", default="auto")
+    labelled: str | None = _help(
+        "labelled JSONL whose characters the vocabulary also covers (default: the gold set; its text is not "
+        "pretrained on unless a --corpus source holds it).",
+        default=None,
+    )
 
     def __post_init__(self) -> None:
         _positive(self, "epochs", "batch_size", "max_length", "learning_rate")
@@ -174,6 +280,14 @@ class PretrainConfig:
             raise ValueError(f"mlm_probability must lie in (0, 1), got {self.mlm_probability}")
         if self.size not in SCRATCH_SIZES:
             raise ValueError(f"size must be one of {SCRATCH_SIZES}, got {self.size!r}")
+        if self.max_sentences is not None and self.max_sentences < 1:
+            raise ValueError(f"max_sentences must be >= 1, got {self.max_sentences}")
+        if self.vocab_standard not in ("gb2312-1", "gb2312", "none"):
+            raise ValueError(f"vocab_standard must be gb2312-1, gb2312 or none, got {self.vocab_standard!r}")
+        if self.max_length < 8:
+            raise ValueError(f"max_length must be >= 8, got {self.max_length}")
+        if not self.corpus:
+            raise ValueError("corpus must name at least one source")
 
 
 def _positive(obj: Any, *names: str) -> None:

@@ -3,6 +3,12 @@
 By default (``cv_folds`` 5) the folds group by locality, so that every document of one place is on
 one side: the score reflects a new place's report, not a new sentence of a known report or another
 year of a known office. ``cv_folds`` 0 leaves one document out, for a corpus of a few documents.
+Exact and near-duplicates of a fold's test sentences leave its training and validation sides
+(:mod:`policytag.labels.fold_guard`): boilerplate recurs across localities.
+
+:func:`run_folds` is the one fold runner: ``policytag cv`` runs one config through it, ``policytag
+compare`` (:mod:`policytag.training.compare`) every candidate through the same folds. Thresholds and
+early stopping see only a fold's training side (its validation documents are chosen there).
 """
 
 from __future__ import annotations
@@ -11,18 +17,44 @@ import dataclasses
 import logging
 import statistics
 import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from policytag.core.taxonomy import Taxonomy, load_taxonomy
-from policytag.labels.dataset import Split, leave_one_document_out, locality_folds, locality_of, read_labelled
+from policytag.labels.dataset import locality_of, read_labelled
+from policytag.labels.fold_guard import GuardedFold, guarded_folds
 from policytag.training.config import PretrainConfig, TrainConfig
 from policytag.training.metrics import multilabel_metrics
 from policytag.training.train import fit
 
-__all__ = ["cross_validate"]
+__all__ = ["FoldRun", "cross_validate", "grouping", "plan_folds", "run_folds"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class FoldRun:
+    """One trained and scored fold: its JSON record and, per test sentence, its document, truth and prediction."""
+
+    record: dict[str, Any]
+    docs: list[str]
+    truth: list[list[str]]
+    predicted: list[list[str]]
+    seconds: float
+
+
+def grouping(folds: int) -> str:
+    return f"{folds} folds by locality" if folds else "leave one document out"
+
+
+def plan_folds(cfg: TrainConfig, taxonomy: Taxonomy) -> tuple[list[dict[str, Any]], list[GuardedFold]]:
+    """The records of ``cfg.data`` and their guarded folds (``cfg.cv_folds``, ``cfg.seed``)."""
+    records = read_labelled(cfg.data, taxonomy)
+    folds = guarded_folds(records, folds=cfg.cv_folds, seed=cfg.seed)
+    return records, folds
 
 
 def cross_validate(
@@ -37,44 +69,71 @@ def cross_validate(
     With ``pretrain``, each fold first pretrains a scratch base (MLM) on the corpus without its test document.
     """
     tax = taxonomy or load_taxonomy()
-    records = read_labelled(cfg.data, tax)
-    if cfg.cv_folds:
-        folds = locality_folds(records, tax, folds=cfg.cv_folds, validation_docs=cfg.validation_docs, seed=cfg.seed)
-    else:
-        folds = leave_one_document_out(records, tax, validation_docs=cfg.validation_docs, seed=cfg.seed)
-    results = []
-    all_truth: list[list[str]] = []
-    all_pred: list[list[str]] = []
+    records, folds = plan_folds(cfg, tax)
+    runs = run_folds(cfg, records, folds, tax, split_seed=cfg.seed, pretrain=pretrain, progress=progress)
+    pooled = multilabel_metrics([t for r in runs for t in r.truth], [p for r in runs for p in r.predicted], tax)
+    return _summary(cfg, [r.record for r in runs], pooled, tax, pretrained=pretrain is not None)
+
+
+def run_folds(
+    cfg: TrainConfig,
+    records: Sequence[dict[str, Any]],
+    folds: Sequence[GuardedFold],
+    taxonomy: Taxonomy,
+    *,
+    split_seed: int,
+    pretrain: PretrainConfig | None = None,
+    progress: bool = True,
+) -> list[FoldRun]:
+    """Train ``cfg`` on each fold's guarded training side and predict its test documents.
+
+    ``split_seed`` chooses each fold's validation documents (``cfg.validation_docs`` of them), so that
+    candidates compared on one plan see the same validation documents when they ask for as many.
+    """
+    runs = []
     with tempfile.TemporaryDirectory(prefix="policytag-cv-") as work:
-        for k, split in enumerate(folds, start=1):
-            fold, truth, predicted = _run_fold(
-                k, split, cfg, tax, work=Path(work), pretrain=pretrain, progress=progress
+        for k, fold in enumerate(folds, start=1):
+            run = _run_fold(
+                k,
+                fold,
+                records,
+                cfg,
+                taxonomy,
+                work=Path(work),
+                split_seed=split_seed,
+                pretrain=pretrain,
+                progress=progress,
             )
+            r = run.record
             log.info(
-                "fold %d/%d  test %d documents  macro-F1 %.3f  micro-F1 %.3f",
+                "fold %d/%d  test %d documents  macro-F1 %.3f  micro-F1 %.3f  (%d duplicates left out, %.0f s)",
                 k,
                 len(folds),
-                len(fold["test_docs"]),
-                fold["macro_f1"],
-                fold["micro_f1"],
+                len(r["test_docs"]),
+                r["macro_f1"],
+                r["micro_f1"],
+                r["dropped"]["train"] + r["dropped"]["validation"],
+                run.seconds,
             )
-            results.append(fold)
-            all_truth += truth
-            all_pred += predicted
-    return _summary(cfg, results, multilabel_metrics(all_truth, all_pred, tax), tax, pretrained=pretrain is not None)
+            runs.append(run)
+    return runs
 
 
 def _run_fold(
     k: int,
-    split: Split,
+    fold: GuardedFold,
+    records: Sequence[dict[str, Any]],
     cfg: TrainConfig,
     tax: Taxonomy,
     *,
     work: Path,
+    split_seed: int,
     pretrain: PretrainConfig | None,
     progress: bool,
-) -> tuple[dict[str, Any], list[list[str]], list[list[str]]]:
-    """Train fold ``k`` in ``work`` and score its test documents: the fold's record, true and predicted labels."""
+) -> FoldRun:
+    """Train fold ``k`` in ``work`` and score its test documents."""
+    start = time.perf_counter()
+    split, dropped = fold.split(records, tax, validation_docs=cfg.validation_docs, seed=split_seed)
     test_docs = split.docs("test")
     fold_cfg = dataclasses.replace(cfg, checkpoint_dir=str(work / f"ckpt-{k}"), resume=False)
     if cfg.limit is not None:
@@ -89,20 +148,22 @@ def _run_fold(
     truth = [r["labels"] for r in split.test]
     predicted = [p.labels for p in result.predictor.predict([r["text"] for r in split.test])]
     m = multilabel_metrics(truth, predicted, tax)
-    fold = {
+    record = {
         "fold": k,
         "test_docs": test_docs,
         "test_localities": len({locality_of(r) for r in split.test}),
         "validation_docs": split.docs("validation"),
         "n_train": len(split.train),
         "n_test": len(split.test),
+        "dropped": dropped,
         "macro_f1": m["macro_f1"],
         "micro_f1": m["micro_f1"],
         "base_model": result.base["description"],
         "best_epoch": result.best_epoch,
         "per_label_f1": {i: m["per_label"][i]["f1"] for i in m["labels_in_macro"]},
     }
-    return fold, truth, predicted
+    seconds = time.perf_counter() - start
+    return FoldRun(record, [r["doc"] for r in split.test], truth, predicted, seconds)
 
 
 def _summary(
@@ -115,7 +176,7 @@ def _summary(
         "kind": cfg.kind,
         "base_model": cfg.base_model,
         "pretrained_per_fold": pretrained,
-        "grouping": f"{cfg.cv_folds} folds by locality" if cfg.cv_folds else "leave one document out",
+        "grouping": grouping(cfg.cv_folds),
         "folds": results,
         "macro_f1_mean": statistics.fmean(macro),
         "macro_f1_std": statistics.stdev(macro) if len(macro) > 1 else 0.0,

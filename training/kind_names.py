@@ -7,12 +7,12 @@ without importing the kinds, which themselves import both: :func:`policytag.trai
 imports a kind's module on first use.
 
 Example:
-    >>> kind_names()[:2]
-    ('bert', 'tfidf')
+    >>> kind_names()
+    ('bert', 'ensemble', 'tfidf')
     >>> check_kind("svm", where="kind")
     Traceback (most recent call last):
     ...
-    ValueError: kind must be one of 'bert', 'tfidf', got 'svm'
+    ValueError: kind must be one of 'bert', 'ensemble', 'tfidf', got 'svm'
 """
 
 from __future__ import annotations

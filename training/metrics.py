@@ -4,11 +4,18 @@
 from a test document has no defined recall, and counting it as 0 (or 1) would say more about the
 document than about the model. ``labels_in_macro`` lists the labels averaged.
 
+``other`` repeats ``other``'s row at the top, because it is not a label like the rest: it is
+answered when no category passes its threshold. Its precision is the share of sentences left
+without a category that truly have none; its recall the share of category-less sentences the
+thresholds leave alone. Low precision means missed categories, low recall spurious ones.
+
 Example:
     >>> from policytag.core.taxonomy import load_taxonomy
     >>> m = multilabel_metrics([["mediation"], ["other"]], [["mediation"], ["legal_aid"]], load_taxonomy())
     >>> m["per_label"]["mediation"]["f1"], m["macro_f1"]
     (1.0, 0.5)
+    >>> m["other"]["precision"], m["other"]["recall"]
+    (0.0, 0.0)
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support
 
-from policytag.core.taxonomy import Taxonomy
+from policytag.core.taxonomy import OTHER, Taxonomy
 
 __all__ = ["binarize", "multilabel_metrics"]
 
@@ -58,4 +65,5 @@ def multilabel_metrics(
         "exact_match": float(np.mean(np.all(y == p, axis=1))),
         "labels_in_macro": [taxonomy.ids[j] for j in present],
         "per_label": per_label,
+        "other": dict(per_label[OTHER], rule="answered when no category passes its threshold"),
     }

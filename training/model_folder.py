@@ -30,17 +30,20 @@ from typing import Any
 
 import numpy as np
 
+from policytag.core.jsonl import read_json_object
 from policytag.core.taxonomy import Taxonomy
 from policytag.training.kind_names import check_kind
 
 __all__ = [
     "CARD",
     "DATA",
+    "ERRORS",
     "FORMAT",
     "GUARD",
     "MANIFEST",
     "METRICS",
     "PLOTS",
+    "PLOT_CONFUSED_PAIRS",
     "PLOT_COOCCURRENCE",
     "PLOT_F1",
     "PLOT_LEARNING_CURVE",
@@ -72,6 +75,9 @@ PLOTS = "plots"
 PLOT_F1 = "f1_per_label.png"
 PLOT_COOCCURRENCE = "label_cooccurrence.png"
 PLOT_LEARNING_CURVE = "learning_curve.png"
+# Error analysis of the out-of-fold predictions (thresholds "oof", or a kind's own search):
+ERRORS = "errors.jsonl"  # the highest-loss training sentences: id, doc, text, labels, predicted, scores, loss
+PLOT_CONFUSED_PAIRS = "confused_pairs.png"  # in plots/: false-positive label vs true label counts
 
 
 def check_format(manifest: dict[str, Any], *, where: str | Path) -> None:
@@ -88,14 +94,7 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     if not p.is_dir():
         raise FileNotFoundError(f"{p}: no such model folder")
     path = p / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{p}: not a policytag model folder ({MANIFEST} missing)") from None
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: invalid JSON ({e.msg})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: not a JSON object")
+    data = read_json_object(path, missing=f"{p}: not a policytag model folder ({MANIFEST} missing)")
     check_format(data, where=path)
     check_kind(data.get("kind"), where=f"{path}: 'kind'")
     return data

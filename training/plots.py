@@ -5,6 +5,7 @@ Axis labels use the ASCII label ids: CJK fonts are not guaranteed on a headless 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,16 @@ import numpy as np
 
 from policytag.core.taxonomy import Taxonomy
 
-__all__ = ["plot_cooccurrence", "plot_f1", "plot_learning_curve"]
+__all__ = ["plot_cooccurrence", "plot_f1", "plot_learning_curve", "png_bytes"]
+
+
+def png_bytes(fig: Any) -> bytes:
+    """A finished matplotlib figure as PNG bytes (for atomic writes), the figure closed."""
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
 
 
 def plot_f1(metrics: dict[str, Any], taxonomy: Taxonomy, path: Path, *, title: str) -> None:

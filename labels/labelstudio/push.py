@@ -10,7 +10,12 @@ Strategies (which sentences, in which order, before ``--limit``):
   submitted (not skipped) annotation in the project, in file order;
 - ``uncertainty``: the unlabelled ones, most uncertain first (needs ``--model``): a sentence's
   confidence is its smallest normalised margin to a per-label threshold (``confidence``); 0 means a
-  score sits on a threshold.
+  score sits on a threshold;
+- ``errors``: the sentences of a model folder's ``errors.jsonl`` (:func:`read_errors`; written by
+  training with ``thresholds: oof``), highest out-of-fold loss first: labelled sentences the model,
+  trained without their locality, got most wrong, i.e. a wrong gold label or a pattern the model
+  lacks. They are labelled already, so ``labelled`` does not filter them; those not in the sentences
+  file (or never labellable there) are left out.
 """
 
 from __future__ import annotations
@@ -29,21 +34,26 @@ from policytag.labels.labelstudio.client import Client, LabelStudioError, Projec
 from policytag.labels.labelstudio.config import CHOICES_NAME, TEXT_NAME, check_label_config, label_config
 
 __all__ = [
+    "ERRORS_FILE",
     "STRATEGIES",
     "Answer",
     "PreAnnotator",
     "PushPlan",
+    "candidates",
     "choices_result",
     "confidence",
+    "errors_path",
     "model_version",
     "plan_push",
     "prediction_payload",
     "push",
+    "read_errors",
     "read_sentences",
     "select",
 ]
 
-STRATEGIES = ("all", "uncertainty", "unlabelled")
+STRATEGIES = ("all", "errors", "uncertainty", "unlabelled")
+ERRORS_FILE = "errors.jsonl"  # in a model folder: training/model_folder.py, ERRORS
 _IMPORT_CHUNK = 500
 
 
@@ -69,6 +79,45 @@ def read_sentences(path: str | Path) -> list[dict[str, Any]]:
             continue
         out.append({"id": rec["id"], "text": rec["text"], "doc": rec["doc"], "index": rec["index"]})
     return out
+
+
+def errors_path(model_dir: str | Path) -> Path:
+    """A model folder's ``errors.jsonl``; ``FileNotFoundError`` naming it (and what writes it) when missing."""
+    path = Path(model_dir) / ERRORS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no {ERRORS_FILE} in the model folder {model_dir}; it is written by training with "
+            "`thresholds: oof` (e.g. training/configs/tfidf-oof.yaml), or pass --errors FILE"
+        )
+    return path
+
+
+def read_errors(path: str | Path) -> list[dict[str, Any]]:
+    """The rows of an ``errors.jsonl`` (``id``, ``text``, ``labels``, ``predicted``, ``loss``), highest loss first.
+
+    The file is written highest loss first already; sorting again (stably) keeps the queue's order
+    right for a file edited or concatenated by hand. A bad row names file, line and field.
+    """
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"{path}: no such errors file; {ERRORS_FILE} is written into a model folder by training with "
+            "`thresholds: oof`"
+        )
+    rows: list[dict[str, Any]] = []
+    for line, rec in iter_jsonl(path):
+        if rec.get("id") is not None and not isinstance(rec["id"], str):  # null: data without ids, never matched
+            raise DataError(path, line, "not a string or null", field="id")
+        if not isinstance(rec.get("text"), str) or not rec["text"].strip():
+            raise DataError(path, line, "missing, empty or not a string", field="text")
+        for name in ("labels", "predicted"):
+            value = rec.get(name)
+            if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+                raise DataError(path, line, "missing or not a list of label ids", field=name)
+        loss = rec.get("loss")
+        if not isinstance(loss, int | float) or isinstance(loss, bool) or not np.isfinite(loss):
+            raise DataError(path, line, "missing or not a finite number", field="loss")
+        rows.append(rec)
+    return sorted(rows, key=lambda r: -float(r["loss"]))
 
 
 def model_version(manifest: dict[str, Any]) -> str:
@@ -177,12 +226,16 @@ def select(
     *,
     labelled: set[str],
     scored: dict[str, Scored] | None = None,
+    errors: Sequence[dict[str, Any]] | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The sentences to push, in push order (see the module docstring for the strategies)."""
+    """The sentences to push, in push order (see the module docstring for the strategies).
+
+    ``errors`` (rows of :func:`read_errors`) is the ``errors`` strategy's queue.
+    """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})")
-    chosen = list(sentences) if strategy == "all" else [s for s in sentences if s["id"] not in labelled]
+    chosen = candidates(sentences, strategy, labelled=labelled, errors=errors)
     if strategy == "uncertainty":
         if scored is None:
             raise ValueError("--strategy uncertainty needs --model (the uncertainty is the model's)")
@@ -193,6 +246,31 @@ def select(
             raise ValueError(f"--limit must be >= 0, got {limit}")
         chosen = chosen[:limit]
     return chosen
+
+
+def candidates(
+    sentences: Sequence[dict[str, Any]],
+    strategy: str,
+    *,
+    labelled: set[str],
+    errors: Sequence[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The sentences a strategy may push, before ordering (``errors``: already in loss order)."""
+    if strategy == "all":
+        return list(sentences)
+    if strategy == "errors":
+        if errors is None:
+            raise ValueError("--queue errors needs --errors FILE or --model DIR (its errors.jsonl)")
+        by_id = {s["id"]: s for s in sentences}
+        seen: set[str] = set()
+        out = []
+        for row in errors:
+            sid = row.get("id")
+            if isinstance(sid, str) and sid in by_id and sid not in seen:
+                seen.add(sid)
+                out.append(by_id[sid])
+        return out
+    return [s for s in sentences if s["id"] not in labelled]
 
 
 def task_data(sentence: dict[str, Any]) -> dict[str, Any]:
@@ -357,10 +435,14 @@ def push(
     strategy: str = "all",
     limit: int | None = None,
     labelled: set[str] | None = None,
+    errors: Sequence[dict[str, Any]] | None = None,
     dry_run: bool = False,
     progress: bool = False,
 ) -> PushResult:
-    """Push ``sentences`` into the project ``title`` (see the module docstring); nothing is written with ``dry_run``."""
+    """Push ``sentences`` into the project ``title`` (see the module docstring); nothing is written with ``dry_run``.
+
+    ``errors``: the rows of an ``errors.jsonl`` (:func:`read_errors`), for ``strategy="errors"``.
+    """
     if predictor is not None and tuple(predictor.taxonomy.ids) != tuple(taxonomy.ids):
         raise ValueError(
             f"the model's taxonomy {list(predictor.taxonomy.ids)} differs from the project's {list(taxonomy.ids)}"
@@ -368,9 +450,11 @@ def push(
     project = ensure_project(client, title, taxonomy, create=not dry_run)
     tasks = list_tasks(client, project.id) if project is not None else []
     done = set(labelled or set()) | annotated_sentences(tasks)
-    pool = sentences if strategy == "all" else [s for s in sentences if s["id"] not in done]
+    pool = candidates(sentences, strategy, labelled=done, errors=errors)
+    if strategy == "errors" and limit is not None:  # the order is known before scoring: score only what is sent
+        pool = pool[: max(limit, 0)]
     scored = score_sentences(predictor, pool, progress=progress) if predictor is not None else None
-    chosen = select(sentences, strategy, labelled=done, scored=scored, limit=limit)
+    chosen = select(sentences, strategy, labelled=done, scored=scored, errors=errors, limit=limit)
     plan = plan_push(project, title, chosen, tasks, scored)
     version = model_version(predictor.manifest) if predictor is not None else None
     if dry_run or project is None:

@@ -54,9 +54,18 @@ def _add_push(lsub: Any) -> None:
     data_option(p, "--sentences", "sentences", "sentence JSONL")
     p.add_argument(
         "--strategy",
+        "--queue",
+        dest="strategy",
         choices=STRATEGIES,
         default="all",
-        help="all sentences; only unlabelled ones; or unlabelled ones most uncertain first (needs --model)",
+        help="all sentences; only unlabelled ones; unlabelled ones most uncertain first (needs --model); or "
+        "'errors': the highest-loss sentences of --errors (default: the --model folder's errors.jsonl, "
+        "written by training with `thresholds: oof`), highest loss first",
+    )
+    p.add_argument(
+        "--errors",
+        metavar="FILE",
+        help="errors.jsonl for --queue errors (default: the one in the --model folder)",
     )
     p.add_argument("--limit", type=int, help="push at most N sentences (after ordering)")
     data_option(p, "--gold", "gold", "labelled sentences that count as labelled", show_default=False)
@@ -118,16 +127,20 @@ def cmd_push(args: argparse.Namespace) -> int:
 
     Create the project if missing (labelling config from the taxonomy) or check its config, then import sentences as
     tasks {text, sentence_id, doc, index}. Idempotent: a sentence already in the project is updated, never
-    duplicated. With --model, the model's labels are attached as predictions.
+    duplicated. With --model, the model's labels are attached as predictions. --queue errors sends the sentences
+    of a model's errors.jsonl (its out-of-fold highest-loss sentences), highest loss first.
     """
     from policytag.core.taxonomy import load_taxonomy
     from policytag.labels.labelstudio.client import connect
     from policytag.labels.labelstudio.push import push, read_sentences
 
     taxonomy = load_taxonomy()
-    sentences = read_sentences(args.sentences)
     if args.strategy == "uncertainty" and not args.model:
         raise ValueError("--strategy uncertainty needs --model (the uncertainty is the model's)")
+    errors = _errors_queue(args)
+    sentences = read_sentences(args.sentences)
+    if errors is not None:
+        _say_errors_queue(args, errors, sentences)
     labelled: set[str] = set()
     for f in (args.gold, args.consolidated):
         if f and Path(f).exists():
@@ -148,6 +161,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         strategy=args.strategy,
         limit=args.limit,
         labelled=labelled,
+        errors=errors,
         dry_run=args.dry_run,
         progress=True,
     )
@@ -166,6 +180,29 @@ def cmd_push(args: argparse.Namespace) -> int:
             f"({time.monotonic() - started:.1f} s)"
         )
     return 0
+
+
+def _errors_queue(args: argparse.Namespace) -> list[dict[str, Any]] | None:
+    """The rows of the errors file for ``--queue errors`` (``None`` for the other queues); checked before connecting."""
+    from policytag.labels.labelstudio.push import errors_path, read_errors
+
+    if args.strategy != "errors":
+        if args.errors:
+            raise ValueError("--errors is the file of --queue errors; add --queue errors or leave --errors out")
+        return None
+    if not args.errors and not args.model:
+        raise ValueError("--queue errors needs --model DIR (its errors.jsonl) or --errors FILE")
+    return read_errors(args.errors or errors_path(args.model))
+
+
+def _say_errors_queue(args: argparse.Namespace, errors: list[dict[str, Any]], sentences: list[dict[str, Any]]) -> None:
+    """How many of the errors file's sentences can be sent: those not in ``--sentences`` (or not labellable) cannot."""
+    matched = len({r.get("id") for r in errors} & {s["id"] for s in sentences})
+    print(
+        f"errors queue, highest loss first: {matched} of the {len(errors)} sentences of the errors file are "
+        f"labellable sentences of {args.sentences}"
+        + (f" (at most {args.limit} pushed)" if args.limit is not None else "")
+    )
 
 
 def cmd_pull(args: argparse.Namespace) -> int:

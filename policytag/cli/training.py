@@ -1,4 +1,4 @@
-"""Subcommands ``policytag train | pretrain | evaluate | cv | predict | guard``."""
+"""Subcommands ``policytag train | pretrain | evaluate | cv | compare | predict | guard``."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def _setup_logging() -> None:
 
 
 def register(sub: Any) -> None:
-    """Add ``train``, ``pretrain``, ``evaluate``, ``cv``, ``predict`` and ``guard`` to the top-level subparsers."""
-    for add in (_add_train, _add_pretrain, _add_evaluate, _add_cv, _add_predict, _register_guard):
+    """Add ``train``, ``pretrain``, ``evaluate``, ``cv``, ``compare``, ``predict`` and ``guard`` to the subparsers."""
+    for add in (_add_train, _add_pretrain, _add_evaluate, _add_cv, _add_compare, _add_predict, _register_guard):
         add(sub)
 
 
@@ -71,11 +71,29 @@ def _add_cv(sub: Any) -> None:
     flag(
         c,
         "--pretrain-per-fold",
-        "pretrain a scratch base with MLM in each fold on the seeds without the fold's test document",
+        "pretrain a scratch base with MLM in each fold on the unlabelled harvest without the fold's test documents",
     )
     c.add_argument("--pretrain-config", default=None, help="PretrainConfig YAML for --pretrain-per-fold")
     c.add_argument("--json-out", default=None, help="also write the results as JSON to this file")
     add_dataclass_arguments(c, TrainConfig)
+
+
+def _add_compare(sub: Any) -> None:
+    c = add_command(sub, "compare", cmd_compare)
+    c.add_argument("--configs", nargs="+", required=True, metavar="YAML", help="candidate configs (one data file)")
+    c.add_argument(
+        "--cv-folds",
+        type=int,
+        default=None,
+        help="folds grouped by locality; 0 leaves one document out (default: the first config's cv_folds, 5)",
+    )
+    c.add_argument(
+        "--out", default="models/compare", help="folder for compare.json and compare.png (default: %(default)s)"
+    )
+    c.add_argument(
+        "--resamples", type=int, default=1000, help="bootstrap resamples of test documents (default: %(default)s)"
+    )
+    c.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the bootstrap (default: %(default)s)")
 
 
 def _add_predict(sub: Any) -> None:
@@ -135,20 +153,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     m = result.metrics[part]
     print(f"wrote {result.folder}: {part} macro-F1 {m['macro_f1']:.3f}, micro-F1 {m['micro_f1']:.3f}")
     if part == "validation":
-        print("  (thresholds were tuned on the validation document: quote `policytag cv` for new reports)")
+        print(f"  ({m['note']}: quote `policytag cv` for new reports)")
     return 0
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
-    """masked-language-model pretraining of a scratch BERT on unlabelled documents
+    """masked-language-model pretraining of a scratch BERT on the unlabelled harvest (the domain base)
 
-    Pretrain a scratch BERT with masked-language modelling; `train --base-model OUTPUT_DIR` uses it.
+    Pretrain a scratch BERT with masked-language modelling on every sentence of the unlabelled harvest
+    (seeds/unlabelled/pages.parquet, split with the kit's splitter) and write a safetensors base folder with a card
+    (README.md) and its MLM loss curve (mlm_loss.png). `train --base-model OUTPUT_DIR` uses it, and
+    `--base-model auto` uses models/base when no pretrained Chinese BERT is cached. --max-sentences N makes a quick
+    check; `make pretrain` makes models/base from training/configs/pretrain.yaml.
     """
     _setup_logging()
     from policytag.training.pretrain import pretrain
 
     out = pretrain(config_from_args(PretrainConfig, args))
-    print(f"wrote pretrained base {out}; use it with: policytag train --base-model {out}")
+    print(f"wrote the domain base {out} (card: {out}/README.md); use it with: policytag train --base-model {out}")
     return 0
 
 
@@ -194,7 +216,7 @@ def cmd_cv(args: argparse.Namespace) -> int:
 
     Train one model per fold, each fold holding out whole localities (--cv-folds, default 5; 0 holds out one
     document at a time), and report each fold and the mean ± std macro-F1: the figure to quote for reports of places
-    the model has never seen.
+    the model has never seen. Exact and near-duplicates of a fold's test sentences are left out of its training side.
     """
     _setup_logging()
     from policytag.core.jsonl import atomic_write_text
@@ -208,7 +230,8 @@ def cmd_cv(args: argparse.Namespace) -> int:
     for f in res["folds"]:
         print(
             f"  fold {f['fold']}  test {len(f['test_docs'])} documents, {f['test_localities']} localities  "
-            f"n={f['n_test']:<4} macro-F1 {f['macro_f1']:.3f}  micro-F1 {f['micro_f1']:.3f}"
+            f"n={f['n_test']:<4} macro-F1 {f['macro_f1']:.3f}  micro-F1 {f['micro_f1']:.3f}  "
+            f"({f['dropped']['train'] + f['dropped']['validation']} duplicates of test sentences left out of training)"
         )
     print(
         f"macro-F1 {res['macro_f1_mean']:.3f} ± {res['macro_f1_std']:.3f}   "
@@ -218,6 +241,27 @@ def cmd_cv(args: argparse.Namespace) -> int:
     if args.json_out:
         atomic_write_text(args.json_out, json.dumps(res, ensure_ascii=False, indent=2) + "\n")
         print(f"wrote {args.json_out}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """rank candidate configs by grouped cross-validation on the same folds
+
+    Run every config of --configs through the same folds (by locality, from the first config's data and seed;
+    --cv-folds 0 leaves one document out), with exact and near-duplicates of each fold's test sentences left out
+    of its training side. Prints a ranked table (macro-F1 mean ± sd, 95 % bootstrap interval over test
+    documents, micro-F1, other's precision/recall, seconds) and writes compare.json and compare.png into --out.
+    """
+    _setup_logging()
+    from policytag.core.taxonomy import load_taxonomy
+    from policytag.training.compare import compare, format_table, load_candidates, write_comparison
+
+    tax = load_taxonomy()
+    candidates = load_candidates(args.configs, cv_folds=args.cv_folds)
+    result = compare(candidates, taxonomy=tax, resamples=args.resamples, seed=args.bootstrap_seed)
+    print("\n" + format_table(result))
+    for path in write_comparison(result, args.out, tax):
+        print(f"wrote {path}")
     return 0
 
 

@@ -18,7 +18,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DataError", "atomic_write_bytes", "atomic_write_text", "iter_jsonl", "read_jsonl", "write_jsonl"]
+__all__ = [
+    "DataError",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "iter_jsonl",
+    "read_json_object",
+    "read_jsonl",
+    "write_jsonl",
+]
 
 
 class DataError(ValueError):
@@ -60,6 +68,20 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """Read a whole JSONL file into a list of objects."""
     return [obj for _, obj in iter_jsonl(path)]
+
+
+def read_json_object(path: Path, *, missing: str) -> dict[str, Any]:
+    """The JSON object in ``path``: a missing file raises ``FileNotFoundError(missing)``, bad JSON or
+    another JSON value a ``ValueError`` naming the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(missing) from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: invalid JSON ({e.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a JSON object")
+    return data
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

@@ -50,6 +50,9 @@ class FitResult:
     best_epoch: float | None = None
     device: str = "cpu"
     mixed_precision: str = "fp32"  # of training (the manifest's mixed_precision)
+    # Out-of-fold probabilities of split.train (rows in its order): set by a kind that already made them
+    # (the TF-IDF search), else by train.fit with thresholds "oof"; None with validation thresholds.
+    oof_probs: np.ndarray | None = None
 
 
 class ModelKind(ABC):

@@ -23,6 +23,9 @@ __all__ = ["BertKind"]
 
 # Bases whose weights did not come from a pretrained Chinese model (see policytag.training.base_model).
 _SCRATCH_BASES = ("scratch", "local-mlm")
+# Where `policytag pretrain` writes the domain base that `--base-model auto` falls back to (base_model.LOCAL_BASE;
+# not imported from there: loading a folder of this kind must not need the Trainer's stack).
+LOCAL_BASE = "models/base"
 
 
 @register
@@ -72,15 +75,8 @@ class BertKind(ModelKind):
         return BertPredictor.from_folder(folder, taxonomy=taxonomy, thresholds=thresholds, manifest=manifest, **options)
 
     def card_base_lines(self, base: dict[str, Any]) -> list[str]:
-        if base["kind"] not in _SCRATCH_BASES:
-            return []
-        tried = base.get("tried")
-        return [
-            "- This is **not** a pretrained Chinese BERT: the weights started random"
-            + (" and no pretrained model could be loaded (tried: " + ", ".join(tried) + ")." if tried else "."),
-            "  Fine-tuning `bert-base-chinese` or `hfl/chinese-roberta-wwm-ext` where they can be downloaded "
-            "should do much better.",
-        ]
+        """How the base was chosen, and, for a scratch or local domain base, that it is no pretrained Chinese BERT."""
+        return [_chosen_line(base), *_not_pretrained_lines(base)]
 
     def card_usage_lines(self, measured: dict[str, Any]) -> list[str]:
         lines = [
@@ -90,6 +86,38 @@ class BertKind(ModelKind):
         ]
         guard = measured.get(GUARD)
         return lines + _guard_section(guard) if guard is not None else lines
+
+
+def _chosen_line(base: dict[str, Any]) -> str:
+    """Which step of ``--base-model auto`` gave the base (cache or hub, local base, scratch), or that it was named."""
+    tried = list(base.get("tried") or [])
+    if not tried:
+        return f"- Named by `--base-model {base['name']}`."
+    names = ", ".join(f"`{t}`" for t in tried)
+    order = f"{names} from the local cache (then the hub), then the local domain base `{LOCAL_BASE}`, then scratch"
+    if base["kind"] == "local-mlm":
+        how = f"none of {names} could be loaded, so the local domain base made by `policytag pretrain` was used"
+    elif base["kind"] == "scratch":
+        how = f"none of {names} could be loaded and there was no local domain base (`make pretrain` makes one)"
+    else:
+        how = f"`{base['name']}` was the first that could be loaded"
+    return f"- Chosen by `--base-model auto` (order: {order}): {how}."
+
+
+def _not_pretrained_lines(base: dict[str, Any]) -> list[str]:
+    if base["kind"] not in _SCRATCH_BASES:
+        return []
+    start = "- This is **not** a pretrained Chinese BERT: the weights started random"
+    if base["kind"] == "local-mlm":
+        start += (
+            " and were then pretrained by `policytag pretrain` with masked-language modelling on the kit's own "
+            "unlabelled reports (a small domain base: see the README.md of its folder)"
+        )
+    return [
+        start + ".",
+        "  Fine-tuning `bert-base-chinese` or `hfl/chinese-roberta-wwm-ext` where they can be downloaded "
+        "should do much better.",
+    ]
 
 
 def _bert(result: FitResult) -> BertPredictor:

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
+from policytag.cli import main
 from policytag.core.jsonl import DataError
+from policytag.core.taxonomy import Taxonomy, load_taxonomy
+from policytag.labels.labelstudio.client import Client
 from policytag.labels.labelstudio.push import (
     Scored,
     confidence,
+    errors_path,
     model_version,
     plan_push,
+    push,
+    read_errors,
     read_sentences,
     select,
     task_data,
@@ -80,3 +90,119 @@ def test_read_sentences_leaves_out_what_is_never_labelled(tmp_path: Path) -> Non
     ]
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     assert [r["id"] for r in read_sentences(path)] == ["d:1"]
+
+
+# --- the errors queue (``--queue errors``): a model folder's errors.jsonl, highest loss first ---------------
+
+# errors.jsonl as training writes it (training/error_analysis.py: error_rows), shuffled: the queue sorts by loss.
+_ERRORS: list[dict[str, Any]] = [
+    {"id": "d:2", "doc": "d", "text": "乙", "labels": ["mediation"], "predicted": ["other"], "loss": 1.5},
+    {"id": "e:2", "doc": "e", "text": "推进社区矫", "labels": ["other"], "predicted": ["legal_aid"], "loss": 9.0},
+    {"id": "x:9", "doc": "x", "text": "不在文件中", "labels": ["other"], "predicted": ["legal_aid"], "loss": 8.0},
+    {"id": "d:1", "doc": "d", "text": "甲。", "labels": ["legal_aid"], "predicted": ["other"], "loss": 4.25},
+    {"id": None, "doc": "d", "text": "无编号", "labels": ["other"], "predicted": ["legal_aid"], "loss": 7.0},
+    {"id": "d:3", "doc": "d", "text": "丙", "labels": ["other"], "predicted": [], "loss": 5.0},
+]
+_SENTENCES: list[dict[str, Any]] = [
+    {"id": "d:1", "text": "甲。", "doc": "d", "index": 0, "copies": 1},
+    {"id": "d:2", "text": "乙", "doc": "d", "index": 1},
+    {"id": "d:3", "text": "丙", "doc": "d", "index": 2},
+    {"id": "e:2", "text": "推进社区矫", "doc": "e", "index": 1, "fragment": True},
+]
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+class _NoProjects:
+    """A client of a server without projects: ``push`` with ``dry_run`` then plans without any other call."""
+
+    def __init__(self) -> None:
+        self.sdk = SimpleNamespace(projects=SimpleNamespace(list=lambda title: []))
+
+    def iterate(self, what: str, pager: Any) -> list[Any]:
+        return list(pager())
+
+
+@dataclass
+class _Answer:
+    labels: list[str]
+    scores: dict[str, float]
+
+
+@dataclass
+class _Model:
+    """A pre-annotator answering ``legal_aid`` for every sentence, recording what it was asked."""
+
+    taxonomy: Taxonomy
+    manifest: dict[str, Any] = field(default_factory=lambda: {"name": "m", "data_fingerprint": "sha256:abcdef"})
+    asked: list[str] = field(default_factory=list)
+
+    @property
+    def thresholds(self) -> list[float]:
+        return [0.5] * len(self.taxonomy)
+
+    def predict(self, texts: Sequence[str]) -> list[_Answer]:
+        self.asked += texts
+        scores = {i: (0.9 if i == "legal_aid" else 0.1) for i in self.taxonomy.ids}
+        return [_Answer(["legal_aid"], scores) for _ in texts]
+
+
+def test_read_errors_orders_by_loss_and_names_bad_rows(tmp_path: Path) -> None:
+    rows = read_errors(_write_jsonl(tmp_path / "errors.jsonl", _ERRORS))
+    assert [r["loss"] for r in rows] == [9.0, 8.0, 7.0, 5.0, 4.25, 1.5]
+    bad = _write_jsonl(tmp_path / "bad.jsonl", [_ERRORS[0], {**_ERRORS[1], "loss": "high"}])
+    with pytest.raises(DataError, match=r"bad.jsonl:2: field 'loss'"):
+        read_errors(bad)
+    bad = _write_jsonl(tmp_path / "bad.jsonl", [{**_ERRORS[0], "predicted": "other"}])
+    with pytest.raises(DataError, match=r"bad.jsonl:1: field 'predicted'"):
+        read_errors(bad)
+
+
+def test_errors_queue_follows_the_loss_and_only_labellable_sentences_of_the_file(tmp_path: Path) -> None:
+    sentences = read_sentences(_write_jsonl(tmp_path / "s.jsonl", _SENTENCES))
+    errors = read_errors(_write_jsonl(tmp_path / "errors.jsonl", _ERRORS))
+    # d:1, d:2 and d:3 are labelled (gold): the errors queue sends them anyway, as a second look
+    chosen = select(sentences, "errors", labelled={"d:1", "d:2", "d:3"}, errors=errors)
+    assert [s["id"] for s in chosen] == ["d:3", "d:1", "d:2"]  # e:2 is a fragment, x:9 not in the file
+    assert [s["id"] for s in select(sentences, "errors", labelled=set(), errors=errors, limit=2)] == ["d:3", "d:1"]
+    with pytest.raises(ValueError, match="--queue errors needs"):
+        select(sentences, "errors", labelled=set())
+
+
+def test_push_errors_queue_with_pre_annotations(tmp_path: Path) -> None:
+    taxonomy = load_taxonomy()
+    sentences = read_sentences(_write_jsonl(tmp_path / "s.jsonl", _SENTENCES))
+    errors = read_errors(_write_jsonl(tmp_path / "errors.jsonl", _ERRORS))
+    model = _Model(taxonomy)
+    result = push(
+        cast(Client, _NoProjects()),
+        "p",
+        sentences,
+        taxonomy,
+        predictor=model,
+        strategy="errors",
+        errors=errors,
+        labelled={"d:1", "d:2", "d:3"},
+        limit=2,
+        dry_run=True,
+    )
+    assert [t["data"]["sentence_id"] for t in result.plan.create] == ["d:3", "d:1"]
+    assert model.asked == ["丙", "甲。"]  # only what is sent is scored
+    prediction = result.plan.create[0]["predictions"][0]
+    assert prediction["model_version"] == "m-abcdef" == result.model_version
+    assert prediction["result"][0]["value"]["choices"] == ["legal_aid"]
+
+
+def test_errors_queue_without_errors_jsonl_says_what_writes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(FileNotFoundError, match=r"errors.jsonl.*thresholds: oof"):
+        errors_path(tmp_path)
+    sentences = _write_jsonl(tmp_path / "s.jsonl", _SENTENCES)
+    argv = ["labels", "push", "--project", "p", "--queue", "errors", "--sentences", str(sentences)]
+    assert main([*argv, "--model", str(tmp_path), "--url", "http://127.0.0.1:9", "--api-key", "k"]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'errors.jsonl'}" in err and "thresholds: oof" in err
