@@ -152,8 +152,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     part = "test" if result.metrics.get("test") else "validation"
     m = result.metrics[part]
     print(f"wrote {result.folder}: {part} macro-F1 {m['macro_f1']:.3f}, micro-F1 {m['micro_f1']:.3f}")
-    if part == "validation":
-        print(f"  ({m['note']}: quote `policytag cv` for new reports)")
+    cv = result.metrics.get("grouped_cv")
+    if cv is not None:
+        low, high = cv["macro_f1_ci95"]
+        print(
+            f"  expected on reports of new places (grouped CV of this config, in the card): macro-F1 "
+            f"{cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}, pooled 95 % interval {low:.3f}–{high:.3f}"
+        )
+    elif part == "validation":
+        print(f"  ({m['note']}: quote `policytag compare` or `policytag cv` for new reports)")
     return 0
 
 

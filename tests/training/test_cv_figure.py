@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from policytag.cli import main
 from policytag.training.config import TrainConfig
 from policytag.training.cv_figure import read_cv_figure
 from policytag.training.train import train
@@ -71,3 +72,11 @@ def test_a_wrong_candidate_fails_before_training(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no candidate 'x'"):
         train(cfg, progress=False)
     assert not (tmp_path / "m").exists()
+
+
+def test_train_prints_the_figure_to_quote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = _report(tmp_path, [ROW])
+    args = ["train", "--kind", "tfidf", "--limit", "400", "--no-tfidf-search", "--output-dir", str(tmp_path / "m")]
+    assert main([*args, "--cv-report", str(report), "--cv-candidate", "cand"]) == 0
+    out = capsys.readouterr().out
+    assert "expected on reports of new places" in out and "macro-F1 0.812 ± 0.012" in out and "0.800–0.840" in out
