@@ -87,7 +87,8 @@ def build_model(base: BaseModel, cfg: TrainConfig, taxonomy: Taxonomy) -> PreTra
     """The classifier to fine-tune: a scratch BERT of the base's shape, or the base's encoder with a new head."""
     id2label = dict(enumerate(taxonomy.ids))
     label2id = {v: k for k, v in id2label.items()}
-    common = {
+    # Any: transformers >= 5.25 types each keyword of from_pretrained; a dict of mixed values matches none.
+    common: dict[str, Any] = {
         "num_labels": len(taxonomy),
         "problem_type": "multi_label_classification",
         "id2label": id2label,
