@@ -105,7 +105,7 @@ def data_fingerprint(records: Sequence[dict[str, Any]]) -> str:
 
 
 def to_dataset(records: Sequence[dict[str, Any]], taxonomy: Taxonomy) -> datasets.Dataset:
-    """A ``datasets.Dataset`` with ``id``, ``doc``, ``text``, ``label_ids`` and multi-hot ``labels``."""
+    """A ``datasets.Dataset``: ``id``, ``doc``, ``text``, ``label_ids``, ``labels`` (multi-hot, or ``targets``)."""
     import datasets
 
     features = datasets.Features(
@@ -122,7 +122,11 @@ def to_dataset(records: Sequence[dict[str, Any]], taxonomy: Taxonomy) -> dataset
         "doc": [str(r["doc"]) for r in records],
         "text": [r["text"] for r in records],
         "label_ids": [list(r["labels"]) for r in records],
-        "labels": [taxonomy.multi_hot(r["labels"]) for r in records],
+        # ``targets`` (per-label probabilities, taxonomy order) stand in for the labels of pseudo-labelled
+        # sentences: a distilled student learns the teacher's soft scores (policytag.training.distill).
+        "labels": [
+            [float(v) for v in r["targets"]] if "targets" in r else taxonomy.multi_hot(r["labels"]) for r in records
+        ],
     }
     return datasets.Dataset.from_dict(rows, features=features)
 

@@ -36,6 +36,7 @@ __all__ = [
     "add_dataclass_arguments",
     "config_from_args",
     "load_config",
+    "sub_config",
 ]
 
 SCRATCH_SIZES = ("scratch-tiny", "scratch-mini", "scratch-small", "scratch-base")
@@ -162,6 +163,25 @@ class TrainConfig:
         "'platt' (a logistic curve, two numbers per label) or 'isotonic' (a monotone step curve).",
         default="platt",
     )
+    distill_teacher: str = _help(
+        "distilled: the teacher that pseudo-labels the unlabelled corpus, a model kind (trained with this config's "
+        "fields on the same training documents as the student) or a YAML config; never an ensemble or distilled.",
+        default="tfidf",
+    )
+    distill_corpus: list[str] = _help(
+        "distilled: unlabelled sources to pseudo-label (the harvest's Parquet file, folders of documents, sentence "
+        "JSONL); pages of documents outside the training side (a CV test fold) are left out, and their sentences.",
+        default_factory=lambda: ["seeds/unlabelled/pages.parquet"],
+    )
+    distill_max_sentences: int = _help(
+        "distilled: at most this many pseudo-labelled sentences (a seeded sample) join the labelled ones.",
+        default=8000,
+    )
+    distill_soft: bool = _help(
+        "distilled: train on the teacher's probabilities (soft targets, knowledge distillation) instead of its "
+        "thresholded labels (hard self-training).",
+        default=True,
+    )
 
     def __post_init__(self) -> None:
         _positive(self, "epochs", "batch_size", "max_length", "pos_weight_max", "tfidf_ngram_max", "tfidf_c")
@@ -180,6 +200,10 @@ class TrainConfig:
             raise ValueError("cv_report and cv_candidate go together: the report, and this config's row in it")
         self._check_oof_and_search()
         self._check_ensemble()
+        if self.distill_max_sentences < 1 or not self.distill_corpus:
+            raise ValueError("distill_max_sentences must be >= 1 and distill_corpus must name at least one source")
+        if self.distill_teacher in ("ensemble", "distilled"):
+            raise ValueError(f"distill_teacher must not be {self.distill_teacher!r}: teach with one model of one kind")
         if self.scratch_size not in SCRATCH_SIZES:
             raise ValueError(f"scratch_size must be one of {SCRATCH_SIZES}, got {self.scratch_size!r}")
 
@@ -252,6 +276,12 @@ class PretrainConfig:
     )
     exclude_localities: list[str] = _help(
         "localities whose pages are left out (e.g. a test fold's).", default_factory=list
+    )
+    exclude_labelled: bool = _help(
+        "leave out the pages of every labelled document (the --labelled set's) and the sentences they share with "
+        "other pages, so that grouped cross-validation of models fine-tuned on this base never tests on text the "
+        "base has read.",
+        default=False,
     )
     max_sentences: int | None = _help(
         "pretrain on a random sample of N sentences only (quick checks); default: all.", default=None
@@ -390,3 +420,21 @@ def config_from_args(cls: type[T], args: argparse.Namespace) -> T:
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     overrides = {k: v for k, v in vars(args).items() if k in names}
     return load_config(cls, getattr(args, "config", None), **overrides)
+
+
+# Fields a model trained inside another (an ensemble's member, a distilled model's teacher) takes from the outer
+# config even when a YAML file describes it: they define the data and the split it trains on.
+SHARED_SPLIT_FIELDS = ("data", "validation_docs", "test_docs", "seed", "limit", "threshold_floor", "threshold_default")
+
+
+def sub_config(cfg: TrainConfig, spec: str, **place: Any) -> TrainConfig:
+    """The config of a model trained inside ``cfg``'s: ``spec`` is a kind name or a YAML config file.
+
+    A kind name trains with ``cfg``'s own fields (the kind replaced); a YAML file trains as it says but on
+    ``cfg``'s data and split (:data:`SHARED_SPLIT_FIELDS`). ``place`` sets ``output_dir``, ``checkpoint_dir``
+    and ``name`` of the inner model.
+    """
+    if spec.endswith((".yaml", ".yml")):
+        shared = {k: getattr(cfg, k) for k in SHARED_SPLIT_FIELDS}
+        return load_config(TrainConfig, spec, **shared, **place)
+    return dataclasses.replace(cfg, kind=spec, **place)

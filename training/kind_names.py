@@ -8,11 +8,11 @@ imports a kind's module on first use.
 
 Example:
     >>> kind_names()
-    ('bert', 'ensemble', 'tfidf')
+    ('bert', 'distilled', 'ensemble', 'tfidf')
     >>> check_kind("svm", where="kind")
     Traceback (most recent call last):
     ...
-    ValueError: kind must be one of 'bert', 'ensemble', 'tfidf', got 'svm'
+    ValueError: kind must be one of 'bert', 'distilled', 'ensemble', 'tfidf', got 'svm'
 """
 
 from __future__ import annotations

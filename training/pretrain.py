@@ -40,6 +40,14 @@ def read_unlabelled(sources: list[str], exclude_docs: list[str]) -> list[str]:
     return read_pretrain_corpus(sources, exclude_docs=exclude_docs).texts
 
 
+def _labelled_docs(cfg: PretrainConfig) -> list[str]:
+    """The labelled documents whose pages ``exclude_labelled`` leaves out (none without it)."""
+    if not cfg.exclude_labelled:
+        return []
+    path = Path(cfg.labelled) if cfg.labelled else data_path("gold")
+    return sorted({str(r["doc"]) for r in read_jsonl(path) if r.get("doc")})
+
+
 def _vocabulary(cfg: PretrainConfig, corpus: PretrainCorpus) -> tuple[dict[str, int], dict[str, Any]]:
     """Every character of the corpus, of the labelled text and of the harvest, plus the standard list.
 
@@ -90,7 +98,7 @@ def pretrain(cfg: PretrainConfig, *, progress: bool = True) -> Path:
     set_seed(cfg.seed)
     corpus = read_pretrain_corpus(
         cfg.corpus,
-        exclude_docs=cfg.exclude_docs,
+        exclude_docs=[*cfg.exclude_docs, *_labelled_docs(cfg)],
         exclude_localities=cfg.exclude_localities,
         piece_chars=cfg.max_length - 2,
         max_sentences=cfg.max_sentences,

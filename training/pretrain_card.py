@@ -51,6 +51,9 @@ def plot_mlm_loss(curve: list[tuple[int, float]], path: Path, *, title: str) -> 
 def _data_lines(info: dict[str, Any]) -> list[str]:
     c = info["corpus"]
     excluded = info["excluded_docs"] + info["excluded_localities"]
+    if info["config"].get("exclude_labelled"):
+        excluded = ["every labelled document (exclude_labelled: grouped CV on this base never tests on text it read)"]
+        excluded += info["excluded_docs"] + info["excluded_localities"]
     return [
         "## Data",
         "",

@@ -115,15 +115,20 @@ def read_pretrain_corpus(
     *,
     exclude_docs: Iterable[str] = (),
     exclude_localities: Iterable[str] = (),
+    exclude_sentences: Iterable[str] = (),
     piece_chars: int = 126,
     max_sentences: int | None = None,
     seed: int = 42,
 ) -> PretrainCorpus:
-    """The sentences of ``sources`` without the excluded pages' (see the module's docstring), in pieces."""
+    """The sentences of ``sources`` without the excluded pages' (see the module's docstring), in pieces.
+
+    ``exclude_sentences`` (compared as :func:`~policytag.labels.dedup.sentence_key` normalises them) are
+    dropped too, before they are cut into pieces (a distilled student's labelled sentences).
+    """
     docs, localities = set(exclude_docs), set(exclude_localities) - {""}
     out = PretrainCorpus(sources=list(sources))
     kept: list[str] = []
-    banned: set[str] = set()
+    banned: set[str] = {sentence_key(s) for s in exclude_sentences}
     for source in sources:
         for page in _pages(source):
             out.pages += 1

@@ -19,7 +19,9 @@ USER_ERRORS: tuple[type[Exception], ...] = (DataError, DocumentError, TaxonomyEr
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from policytag.cli import collection as collection_cli
     from policytag.cli import labels as labels_cli
+    from policytag.cli import report as report_cli
     from policytag.cli import serving as serving_cli
     from policytag.cli import training as training_cli
 
@@ -32,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     labels_cli.register(sub)
     training_cli.register(sub)
     serving_cli.register(sub)
+    collection_cli.register(sub)
+    report_cli.register(sub)
     return parser
 
 

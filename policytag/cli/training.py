@@ -303,8 +303,8 @@ def cmd_guard(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     """tag a document or a JSONL of sentences
 
-    INPUT is a document (.txt/.md/.html, split with the kit's sentence splitter) or a JSONL of {text[, id]}; writes
-    JSONL of {id, text, labels, scores} (with doc, index, start, end for documents).
+    INPUT is a document (.txt/.md/.html/.pdf/.docx, split with the kit's sentence splitter) or a JSONL of
+    {text[, id]}; writes JSONL of {id, text, labels, scores} (with doc, index, start, end for documents).
     """
     from policytag.core.jsonl import DataError, iter_jsonl, write_jsonl
     from policytag.labels.corpus import sentence_records

@@ -194,3 +194,21 @@ def test_card_says_auto_fell_back_to_scratch() -> None:
         {"kind": "pretrained", "name": "bert-base-chinese", "description": "d", "tried": ["bert-base-chinese"]}
     )
     assert "not** a pretrained" not in "\n".join(cached) and "first that could be loaded" in cached[0]
+
+
+def test_exclude_labelled_leaves_out_every_labelled_document(tmp_path: Path) -> None:
+    """The shipped base may not have read a labelled document: grouped CV on it would test on text it saw."""
+    from policytag.training.pretrain import _labelled_docs
+
+    rows = read_unlabelled_rows()
+    seeds = [r for r in rows if r["seed_file"]][:2]
+    labelled = tmp_path / "gold.jsonl"
+    docs = [Path(r["seed_file"]).stem for r in seeds]
+    labelled.write_text("".join(json.dumps({"doc": d, "text": "x", "labels": ["other"]}) + "\n" for d in docs))
+    cfg = PretrainConfig(corpus=[str(data_path("unlabelled"))], labelled=str(labelled), exclude_labelled=True)
+    assert _labelled_docs(cfg) == sorted(docs)
+    assert _labelled_docs(PretrainConfig(labelled=str(labelled))) == []
+    cut = read_pretrain_corpus(cfg.corpus, exclude_docs=_labelled_docs(cfg))
+    assert cut.pages_excluded == 2
+    kept = set(cut.texts)
+    assert not any(s.text in kept for r in seeds for s in split_sentences(r["text"]) if len(s.text) < 120)

@@ -14,14 +14,14 @@ from policytag.training.kinds import FitResult, ModelKind, get_kind, register
 
 
 def test_kinds_are_the_modules_of_the_kinds_package() -> None:
-    assert kind_names() == ("bert", "ensemble", "tfidf")
-    assert [get_kind(name).name for name in kind_names()] == ["bert", "ensemble", "tfidf"]
+    assert kind_names() == ("bert", "distilled", "ensemble", "tfidf")
+    assert [get_kind(name).name for name in kind_names()] == ["bert", "distilled", "ensemble", "tfidf"]
 
 
 def test_an_unknown_kind_is_refused_with_the_kinds_listed() -> None:
-    with pytest.raises(ValueError, match="kind must be one of 'bert', 'ensemble', 'tfidf', got 'svm'"):
+    with pytest.raises(ValueError, match="kind must be one of 'bert', 'distilled', 'ensemble', 'tfidf', got 'svm'"):
         get_kind("svm")
-    with pytest.raises(ValueError, match="kind must be one of 'bert', 'ensemble', 'tfidf', got 'svm'"):
+    with pytest.raises(ValueError, match="kind must be one of 'bert', 'distilled', 'ensemble', 'tfidf', got 'svm'"):
         TrainConfig(kind="svm")
 
 
@@ -57,7 +57,7 @@ def test_a_kind_must_live_in_the_module_of_its_name() -> None:
 def test_train_help_lists_the_kinds(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["train", "--help"])
-    assert "--kind {bert,ensemble,tfidf}" in capsys.readouterr().out
+    assert "--kind {bert,distilled,ensemble,tfidf}" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["train", "--kind", "svm"])
     assert "invalid choice: 'svm'" in capsys.readouterr().err

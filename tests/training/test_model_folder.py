@@ -34,7 +34,8 @@ def test_a_newer_format_is_refused_by_name(tfidf_model: TrainResult, tmp_path: P
 
 def test_an_unknown_kind_is_refused_by_name(tfidf_model: TrainResult, tmp_path: Path) -> None:
     folder = _copy_with_manifest(tfidf_model.folder, tmp_path / "m", kind="svm")
-    with pytest.raises(ValueError, match=f"{MANIFEST}: 'kind' must be one of 'bert', 'ensemble', 'tfidf', got 'svm'"):
+    kinds = "'bert', 'distilled', 'ensemble', 'tfidf'"
+    with pytest.raises(ValueError, match=f"{MANIFEST}: 'kind' must be one of {kinds}, got 'svm'"):
         read_manifest(folder)
 
 

@@ -11,7 +11,6 @@ options go to every member, the inference numerics only to the members they appl
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import numpy as np
 
 from policytag.core.taxonomy import Taxonomy
 from policytag.labels.dataset import Split
-from policytag.training.config import TrainConfig, load_config
+from policytag.training.config import TrainConfig, sub_config
 from policytag.training.ensemble import (
     ENSEMBLE_FILE,
     MEMBERS_FOLDER,
@@ -42,8 +41,6 @@ log = logging.getLogger(__name__)
 
 # Kinds whose predictors run in fp32 only: they get every loading option but the numerics.
 _FP32_ONLY_KINDS = frozenset({"tfidf"})
-# Fields a member named by a YAML config takes from the ensemble's: they define the split it trains on.
-_SHARED_FIELDS = ("data", "validation_docs", "test_docs", "seed", "limit", "threshold_floor", "threshold_default")
 
 
 @dataclass
@@ -66,8 +63,8 @@ def member_configs(cfg: TrainConfig) -> list[tuple[str, TrainConfig]]:
     """``(name, config)`` of each member of ``cfg.ensemble_members``, names distinct.
 
     A kind name trains with the ensemble's own fields (the kind replaced); a YAML config trains as it
-    says, but on the ensemble's data and split (:data:`_SHARED_FIELDS`). Each member has its own
-    checkpoint folder under the ensemble's.
+    says, but on the ensemble's data and split (:func:`policytag.training.config.sub_config`). Each
+    member has its own checkpoint folder under the ensemble's.
     """
     out: list[tuple[str, TrainConfig]] = []
     for i, spec in enumerate(cfg.ensemble_members):
@@ -78,11 +75,7 @@ def member_configs(cfg: TrainConfig) -> list[tuple[str, TrainConfig]]:
             "checkpoint_dir": str(cfg.checkpoints / name),
             "name": f"{cfg.model_name}/{name}",
         }
-        if is_file:
-            shared = {k: getattr(cfg, k) for k in _SHARED_FIELDS}
-            member = load_config(TrainConfig, spec, **shared, **place)
-        else:
-            member = dataclasses.replace(cfg, kind=spec, **place)
+        member = sub_config(cfg, spec, **place)
         if member.kind == "ensemble":
             raise ValueError(f"ensemble_members[{i}] ({spec}): an ensemble cannot be a member of an ensemble")
         if name in (n for n, _ in out):

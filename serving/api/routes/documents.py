@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 
 from policytag.core.splitter import split_sentences
-from policytag.labels.documents import DOCUMENT_SUFFIXES, DocumentError, decode_document
+from policytag.labels.documents import TEXT_SUFFIXES, DocumentError, decode_document
 from policytag.serving.api.deps import ReadyState
 from policytag.serving.api.routes.classify import ERRORS, classify_texts
 from policytag.serving.api.schemas import DocumentRequest, DocumentResponse, DocumentSummary, ModelRef, TaggedSentence
@@ -56,10 +56,10 @@ async def documents_file(
 ) -> DocumentResponse:
     """Upload a report; HTML is stripped of markup; offsets refer to the decoded (and for HTML, extracted) text."""
     name = file.filename or "upload"
-    if not name.lower().endswith(DOCUMENT_SUFFIXES):
+    if not name.lower().endswith(TEXT_SUFFIXES):
         raise HTTPException(
             status_code=415,
-            detail={"message": f"{name}: expected one of {', '.join(DOCUMENT_SUFFIXES)}", "field": "file"},
+            detail={"message": f"{name}: expected one of {', '.join(TEXT_SUFFIXES)}", "field": "file"},
         )
     data = await file.read()
     try:

@@ -1,0 +1,1 @@
+"""Tests of policytag.labels.documents: every format, the encodings, the refusals."""
