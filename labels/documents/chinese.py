@@ -17,17 +17,17 @@ Example:
 from __future__ import annotations
 
 import functools
-import re
 
-__all__ = ["to_simplified"]
+__all__ = ["needs_simplifying", "to_simplified"]
 
 
 @functools.cache
-def _triggers() -> tuple[frozenset[str], re.Pattern[str]] | None:
+def _triggers() -> tuple[frozenset[str], dict[str, tuple[str, ...]]] | None:
     """What must be in a text for zhconv's ``zh-cn`` table to change it; ``None`` if the table cannot be read.
 
     An entry that changes its text either holds a character that is itself converted (the set), or is a
-    phrase of characters that are not ("反覆" → "反复"), which must then appear whole (the pattern).
+    phrase of characters that are not ("反覆" → "反复"), which must then appear whole (the phrases, by
+    their first character).
     """
     try:
         from zhconv import zhconv as tables
@@ -37,14 +37,28 @@ def _triggers() -> tuple[frozenset[str], re.Pattern[str]] | None:
         return None
     changing = [k for k, v in table.items() if k != v]
     single = frozenset(k for k in changing if len(k) == 1)
-    phrases = sorted((k for k in changing if len(k) > 1 and single.isdisjoint(k)), key=len, reverse=True)
-    return single, re.compile("|".join(map(re.escape, phrases)) or "(?!)")
+    phrases: dict[str, list[str]] = {}
+    for k in changing:
+        if len(k) > 1 and single.isdisjoint(k):
+            phrases.setdefault(k[0], []).append(k)
+    return single, {first: tuple(ks) for first, ks in phrases.items()}
+
+
+def _unchanged(text: str, single: frozenset[str], phrases: dict[str, tuple[str, ...]]) -> bool:
+    if not single.isdisjoint(text):
+        return False
+    return not any(p in text for first in phrases.keys() & set(text) for p in phrases[first])
+
+
+def needs_simplifying(text: str) -> bool:
+    """Whether :func:`to_simplified` would change ``text`` (or any part of it): one pass over a whole document."""
+    triggers = _triggers()
+    return triggers is None or not _unchanged(text, *triggers)
 
 
 def to_simplified(text: str) -> str:
     """``text`` with traditional characters (and Taiwan/Hong Kong wording) in mainland simplified form."""
-    triggers = _triggers()
-    if triggers is not None and triggers[0].isdisjoint(text) and not triggers[1].search(text):
+    if not needs_simplifying(text):
         return text
     import zhconv  # a character table, imported on use
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from policytag.collection.metadata import read_metadata
 from policytag.core.splitter import Sentence, split_sentences
 from policytag.labels.documents import DocumentError, decode_document, read_bytes
-from policytag.labels.documents.chinese import to_simplified
+from policytag.labels.documents.chinese import needs_simplifying, to_simplified
 
 __all__ = ["PreparedDocument", "ReadFailure", "prepare_document", "prepare_many"]
 
@@ -67,7 +67,9 @@ def prepare_document(path: str | Path, *, normalize: bool = True) -> PreparedDoc
     sentences = tuple(split_sentences(doc.text))
     if not sentences:
         raise DocumentError(f"{p}: no sentences")
-    model_texts = tuple(to_simplified(s.text) if normalize else s.text for s in sentences)
+    model_texts = tuple(s.text for s in sentences)
+    if normalize and needs_simplifying(doc.text):  # one pass over the document spares most sentences the table
+        model_texts = tuple(to_simplified(t) for t in model_texts)
     facts = read_metadata(doc.title, doc.text)
     return PreparedDocument(
         doc_id=sha256[:16],

@@ -34,6 +34,7 @@ _ASCII_TERMINATORS = "!?;"
 _CLOSERS = "”’）)】]》〉」』〕｝}"
 _LINE_BREAKS = "\n\r\u2028\u2029\x0b\x0c\x85"
 _ASCII_WORD = re.compile(r"[A-Za-z0-9_=&%/#.\-]")
+_CANDIDATE = re.compile("[" + re.escape(_LINE_BREAKS + _CJK_TERMINATORS + _ASCII_TERMINATORS) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,11 @@ def _raw_spans(text: str) -> Iterator[tuple[int, int]]:
     start = 0
     i = 0
     while i < n:
+        # Jump to the next line break or terminator: every character between them only moves i on.
+        found = _CANDIDATE.search(text, i)
+        if found is None:
+            break
+        i = found.start()
         ch = text[i]
         if ch in _LINE_BREAKS:
             yield start, i
