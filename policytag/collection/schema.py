@@ -138,11 +138,11 @@ def documents_table(tagged: Tagged, taxonomy: Taxonomy) -> pa.Table:
     hot = np.zeros((len(tagged.labels), len(taxonomy)), dtype=np.float64)
     for row, labels in enumerate(tagged.labels):
         hot[row, [index[label] for label in labels]] = 1.0
-    shares, at = [], 0
+    shares, row = [], 0
     for d in tagged.docs:
         n = len(d.sentences)
-        shares.append(hot[at : at + n].mean(axis=0) if n else np.zeros(len(taxonomy)))
-        at += n
+        shares.append(hot[row : row + n].mean(axis=0) if n else np.zeros(len(taxonomy)))
+        row += n
     rows = [
         {
             "doc_id": d.doc_id,
@@ -159,9 +159,11 @@ def documents_table(tagged: Tagged, taxonomy: Taxonomy) -> pa.Table:
         }
         for d in tagged.docs
     ]
-    table = pa.Table.from_pylist(rows, schema=documents_schema(taxonomy).remove(10))
+    schema = documents_schema(taxonomy)
+    at = schema.get_field_index("label_share")
+    table = pa.Table.from_pylist(rows, schema=schema.remove(at))
     share = _struct_column(np.array(shares).reshape(len(shares), len(taxonomy)), taxonomy)
-    return table.add_column(10, documents_schema(taxonomy).field(10), share)
+    return table.add_column(at, schema.field(at), share)
 
 
 def canonical(table: pa.Table) -> pa.Table:

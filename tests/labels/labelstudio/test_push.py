@@ -27,6 +27,7 @@ from policytag.labels.labelstudio.push import (
     select,
     task_data,
 )
+from policytag.training.predictor import Prediction
 
 
 def test_confidence_and_uncertainty_order() -> None:
@@ -127,12 +128,6 @@ class _NoProjects:
 
 
 @dataclass
-class _Answer:
-    labels: list[str]
-    scores: dict[str, float]
-
-
-@dataclass
 class _Model:
     """A pre-annotator answering ``legal_aid`` for every sentence, recording what it was asked."""
 
@@ -144,10 +139,10 @@ class _Model:
     def thresholds(self) -> list[float]:
         return [0.5] * len(self.taxonomy)
 
-    def predict(self, texts: Sequence[str]) -> list[_Answer]:
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
         self.asked += texts
         scores = {i: (0.9 if i == "legal_aid" else 0.1) for i in self.taxonomy.ids}
-        return [_Answer(["legal_aid"], scores) for _ in texts]
+        return [Prediction(["legal_aid"], scores) for _ in texts]
 
 
 def test_read_errors_orders_by_loss_and_names_bad_rows(tmp_path: Path) -> None:

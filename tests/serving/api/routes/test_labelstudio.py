@@ -23,7 +23,7 @@ from policytag.core.taxonomy import Taxonomy
 from policytag.labels.labelstudio import backend
 from policytag.labels.labelstudio.config import ConfigMismatchError, label_config
 from policytag.labels.labelstudio.push import model_version, score_sentences
-from policytag.training.predictor import load_predictor
+from policytag.training.predictor import Prediction, load_predictor
 from policytag.training.train import TrainResult
 from tests.support.serving import make_client
 
@@ -274,12 +274,6 @@ def test_openapi_documents_the_backend_with_examples(client: TestClient) -> None
 
 
 @dataclass
-class _Answer:
-    labels: list[str]
-    scores: dict[str, float]
-
-
-@dataclass
 class _Model:
     """Not a training predictor: the backend reads a model only through its manifest, taxonomy and thresholds."""
 
@@ -287,7 +281,7 @@ class _Model:
     thresholds: list[float]
     manifest: dict[str, Any]
 
-    def predict(self, texts: Sequence[str]) -> list[_Answer]:
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
         raise AssertionError("the server batches sentences itself: the backend never calls predict")
 
 
@@ -297,7 +291,7 @@ def test_backend_predictions_need_no_training_predictor(taxonomy: Taxonomy) -> N
     scores = dict.fromkeys(taxonomy.ids, 0.1) | {taxonomy.ids[0]: 0.7, taxonomy.ids[1]: 0.9}
     texts = backend.task_texts([{"text": "甲。"}, {}, {"text": "乙。"}], single)
     assert texts == {0: "甲。", 2: "乙。"}
-    answers = {i: _Answer([taxonomy.ids[0], taxonomy.ids[1]], scores) for i in texts}
+    answers = {i: Prediction([taxonomy.ids[0], taxonomy.ids[1]], scores) for i in texts}
     got = backend.task_predictions(3, answers, single, model)
     assert [p["model_version"] for p in got] == ["fake-abababababab"] * 3
     assert got[1] == {"result": [], "score": 0.0, "model_version": "fake-abababababab"}
