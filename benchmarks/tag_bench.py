@@ -7,7 +7,7 @@ a. ``raw``: the predictor's own batched throughput on every sentence of the fold
    batches of ``--batch-sentences``, the predictor's batched call; ``job_vs_raw`` compares with it)
    and ``model_call`` (the call the job itself makes, ``tag_documents``: probabilities and thresholds
    as arrays, no object per sentence; ``job_vs_model_call``, the stricter ratio);
-b. ``job``: ``policytag tag`` on the folder with the local engine (``tag_collection``), each run into
+b. ``job``: ``policytag tag`` on the folder with the local engine (a process of its own), each run into
    a fresh results folder, the best of ``--repeats`` runs: its engine time (reading on worker
    processes while the model runs, shards written) and the whole job (model loading, hashing,
    manifest included);
@@ -42,7 +42,6 @@ from typing import Any
 
 import numpy as np
 
-from policytag.collection.job import tag_collection
 from policytag.collection.prepare import prepare_document
 from policytag.collection.schema import canonical, tag_documents
 from policytag.collection.store import read_tables
@@ -115,20 +114,30 @@ def _timed(fn: Any) -> float:
 
 
 def measure_job(folder: Path, model: Path, out: Path, *, engine: str, workers: int, batch: int) -> dict[str, Any]:
-    """One ``policytag tag`` job on ``folder`` into ``out`` (a fresh results folder)."""
-    s = tag_collection([folder], model=model, out=out, engine=engine, workers=workers, batch_sentences=batch,
-                       progress=False)  # fmt: skip
-    if s.failures:
-        raise SystemExit(f"tag_bench: {len(s.failures)} documents failed: {s.failures[0]}")
+    """One ``policytag tag`` job on ``folder`` into ``out`` (a fresh results folder), run as a user runs it.
+
+    A process of its own, as the command line starts it: the reading workers it spawns import what the
+    command imports, not this benchmark. The figures are the job's own, from its ``manifest.json``.
+    """
+    command = [sys.executable, "-m", "policytag", "tag", str(folder), "--model", str(model), "--out", str(out),
+               "--engine", engine, "--workers", str(workers), "--batch-sentences", str(batch)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"tag_bench: policytag tag failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    run = manifest["run"]
+    if run["failed"]:
+        raise SystemExit(f"tag_bench: {run['failed']} documents failed; see {out / 'errors.jsonl'}")
+    sentences, engine_s, job_s = run["sentences"], run["tagging_seconds"], run["seconds"]
     return {
         "engine": engine,
         "workers": workers,
-        "documents": s.tagged,
-        "sentences": s.sentences,
-        "engine_seconds": round(s.tagging_seconds, 3),
-        "job_seconds": round(s.seconds, 3),
-        "sentences_per_s": round(s.sentences_per_second, 1),
-        "sentences_per_s_whole_job": round(s.sentences / s.seconds, 1),
+        "documents": run["tagged"],
+        "sentences": sentences,
+        "engine_seconds": engine_s,
+        "job_seconds": job_s,
+        "sentences_per_s": round(sentences / engine_s, 1),
+        "sentences_per_s_whole_job": round(sentences / job_s, 1),
     }
 
 

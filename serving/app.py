@@ -115,7 +115,9 @@ def _add_middleware(app: FastAPI, state: AppState) -> None:
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=cfg.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=cfg.max_body_bytes, drain_bytes=cfg.drain_bytes, drain_seconds=cfg.drain_seconds
+    )
     app.add_middleware(RequestMetrics, metrics=state.metrics)
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import statistics
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,8 @@ from policytag.core.paths import find_input
 from policytag.core.taxonomy import OTHER, Taxonomy, load_taxonomy
 from policytag.labels.fold_guard import GuardedFold
 from policytag.training.config import TrainConfig, load_config
-from policytag.training.cv import FoldRun, grouping, plan_folds, run_folds
+from policytag.training.cv import grouping, plan_folds, run_folds
+from policytag.training.fold_store import FoldRun
 from policytag.training.metrics import binarize, multilabel_metrics
 
 __all__ = [
@@ -106,8 +106,14 @@ def compare(
     resamples: int = RESAMPLES,
     seed: int = 0,
     progress: bool = True,
+    store: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Run every candidate on the first one's fold plan; the comparison (see the module's docstring), ranked."""
+    """Run every candidate on the first one's fold plan; the comparison (see the module's docstring), ranked.
+
+    With ``store``, each candidate's finished folds are saved in ``store/<name>/`` and taken from there
+    by a later run of the same config on the same plan (:mod:`policytag.training.fold_store`), so that
+    an interrupted comparison resumes at the fold it stopped in.
+    """
     if not candidates:
         raise ValueError("compare needs at least one candidate")
     tax = taxonomy or load_taxonomy()
@@ -122,11 +128,11 @@ def compare(
     results = []
     for c in candidates:
         log.info("candidate %s (%s)", c.name, c.cfg.kind)
-        start = time.perf_counter()
-        runs = run_folds(c.cfg, records, folds, tax, split_seed=first.seed, progress=progress)
-        results.append(
-            _candidate_result(c, runs, tax, seconds=time.perf_counter() - start, resamples=resamples, seed=seed)
-        )
+        where = None if store is None else Path(store) / c.name.replace("/", "_")
+        runs = run_folds(c.cfg, records, folds, tax, split_seed=first.seed, progress=progress, store=where)
+        # The folds' own seconds, so that a resumed comparison reports what the candidate costs.
+        seconds = sum(r.seconds for r in runs)
+        results.append(_candidate_result(c, runs, tax, seconds=seconds, resamples=resamples, seed=seed))
     return {
         "data": str(first.data),
         "grouping": grouping(first.cv_folds),

@@ -19,7 +19,6 @@ import statistics
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +26,13 @@ from policytag.core.taxonomy import Taxonomy, load_taxonomy
 from policytag.labels.dataset import locality_of, read_labelled
 from policytag.labels.fold_guard import GuardedFold, guarded_folds
 from policytag.training.config import PretrainConfig, TrainConfig
+from policytag.training.fold_store import FoldRun, fold_key, load_fold, records_sha256, save_fold
 from policytag.training.metrics import multilabel_metrics
 from policytag.training.train import fit
 
 __all__ = ["FoldRun", "cross_validate", "grouping", "plan_folds", "run_folds"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FoldRun:
-    """One trained and scored fold: its JSON record and, per test sentence, its document, truth and prediction."""
-
-    record: dict[str, Any]
-    docs: list[str]
-    truth: list[list[str]]
-    predicted: list[list[str]]
-    seconds: float
 
 
 def grouping(folds: int) -> str:
@@ -84,15 +73,32 @@ def run_folds(
     split_seed: int,
     pretrain: PretrainConfig | None = None,
     progress: bool = True,
+    store: str | Path | None = None,
 ) -> list[FoldRun]:
     """Train ``cfg`` on each fold's guarded training side and predict its test documents.
 
     ``split_seed`` chooses each fold's validation documents (``cfg.validation_docs`` of them), so that
     candidates compared on one plan see the same validation documents when they ask for as many.
+    With ``store``, each finished fold is saved in that folder and a fold saved there by an earlier run
+    of the same config, records and plan is taken instead of trained (:mod:`policytag.training.fold_store`).
     """
     runs = []
+    digest = records_sha256(records) if store is not None else ""
     with tempfile.TemporaryDirectory(prefix="policytag-cv-") as work:
         for k, fold in enumerate(folds, start=1):
+            key = fold_key(
+                cfg,
+                records_sha256=digest,
+                test_docs=fold.test_docs,
+                left_out=fold.dropped,
+                split_seed=split_seed,
+                pretrain=pretrain,
+            )
+            saved = load_fold(store, key) if store is not None else None
+            if saved is not None:
+                log.info("fold %d/%d  taken from %s (macro-F1 %.3f)", k, len(folds), store, saved.record["macro_f1"])
+                runs.append(saved)
+                continue
             run = _run_fold(
                 k,
                 fold,
@@ -104,19 +110,25 @@ def run_folds(
                 pretrain=pretrain,
                 progress=progress,
             )
-            r = run.record
-            log.info(
-                "fold %d/%d  test %d documents  macro-F1 %.3f  micro-F1 %.3f  (%d duplicates left out, %.0f s)",
-                k,
-                len(folds),
-                len(r["test_docs"]),
-                r["macro_f1"],
-                r["micro_f1"],
-                r["dropped"]["train"] + r["dropped"]["validation"],
-                run.seconds,
-            )
+            _log_fold(k, len(folds), run)
+            if store is not None:
+                save_fold(store, key, run)
             runs.append(run)
     return runs
+
+
+def _log_fold(k: int, n: int, run: FoldRun) -> None:
+    r = run.record
+    log.info(
+        "fold %d/%d  test %d documents  macro-F1 %.3f  micro-F1 %.3f  (%d duplicates left out, %.0f s)",
+        k,
+        n,
+        len(r["test_docs"]),
+        r["macro_f1"],
+        r["micro_f1"],
+        r["dropped"]["train"] + r["dropped"]["validation"],
+        run.seconds,
+    )
 
 
 def _run_fold(

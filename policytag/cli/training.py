@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -94,6 +95,12 @@ def _add_compare(sub: Any) -> None:
         "--resamples", type=int, default=1000, help="bootstrap resamples of test documents (default: %(default)s)"
     )
     c.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the bootstrap (default: %(default)s)")
+    c.add_argument(
+        "--fresh",
+        action="store_true",
+        help="train every fold again instead of taking the folds an earlier run saved in OUT/folds "
+        "(the same config, data and folds; needed after changing the code)",
+    )
 
 
 def _add_predict(sub: Any) -> None:
@@ -258,6 +265,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     --cv-folds 0 leaves one document out), with exact and near-duplicates of each fold's test sentences left out
     of its training side. Prints a ranked table (macro-F1 mean ± sd, 95 % bootstrap interval over test
     documents, micro-F1, other's precision/recall, seconds) and writes compare.json and compare.png into --out.
+    Each finished fold is saved in OUT/folds: a comparison run again (interrupted, or with one more config)
+    takes the folds it already has instead of training them again (--fresh trains them all).
     """
     _setup_logging()
     from policytag.core.taxonomy import load_taxonomy
@@ -265,7 +274,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     tax = load_taxonomy()
     candidates = load_candidates(args.configs, cv_folds=args.cv_folds)
-    result = compare(candidates, taxonomy=tax, resamples=args.resamples, seed=args.bootstrap_seed)
+    store = Path(args.out) / "folds"
+    if args.fresh and store.exists():
+        shutil.rmtree(store)
+    result = compare(candidates, taxonomy=tax, resamples=args.resamples, seed=args.bootstrap_seed, store=store)
     print("\n" + format_table(result))
     for path in write_comparison(result, args.out, tax):
         print(f"wrote {path}")

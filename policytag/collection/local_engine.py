@@ -8,8 +8,9 @@ of many documents into batches of about ``batch_sentences`` and tags each batch 
 (:func:`policytag.collection.schema.tag_documents`: ``predict_proba``, which sorts by length and packs
 by a token budget, the server's fast path). The workers keep reading while the model runs. Tables are built only
 through :mod:`policytag.collection.schema`, column by column, and a shard pair is written
-(:func:`policytag.collection.store.write_shard`) every ``shard_documents`` documents, so a killed job
-loses at most one shard's work.
+(:func:`policytag.collection.store.write_shard`) every ``shard_documents`` documents, on a writer
+thread while the model tags the next batch (Parquet encoding and ``fsync`` release the interpreter
+lock; one shard is written at a time, in order), so a killed job loses at most two shards' work.
 
 A file that cannot be read becomes a :class:`~policytag.collection.engine.FileFailure` (the reader's
 ``DocumentError`` message, or the exception's type and message); it never stops the job. A worker
@@ -33,8 +34,9 @@ import multiprocessing
 import time
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -88,6 +90,8 @@ class _Tagger:
         self.sentence_parts: list[pa.Table] = []
         self.document_parts: list[pa.Table] = []
         self.shards = 0
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policytag-shards")
+        self.writing: Future[None] | None = None  # the shard on the writer thread: at most one
 
     def fail(self, failure: FileFailure) -> None:
         self.result.failures.append(failure)
@@ -131,16 +135,38 @@ class _Tagger:
         self.pending, self.pending_sentences = [], 0
 
     def write(self) -> None:
+        """Hand the filled shard to the writer thread, once the one before it is written (errors surface here)."""
         if not self.document_parts:
             return
-        store.write_shard(
+        self.flush()
+        self.writing = self.writer.submit(
+            _write_shard,
             self.options.results,
             store.shard_name(self.options.run_id, self.shards),
-            pa.concat_tables(self.sentence_parts).combine_chunks(),
-            pa.concat_tables(self.document_parts).combine_chunks(),
+            self.sentence_parts,
+            self.document_parts,
         )
         self.shards += 1
         self.sentence_parts, self.document_parts = [], []
+
+    def flush(self) -> None:
+        """Wait until the shard on the writer thread is on disk; raise what writing it raised."""
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            writing.result()
+
+    def close(self) -> None:
+        """Stop the writer thread once the shard on it is written (on a failure too: it is a finished shard)."""
+        self.writer.shutdown(wait=True)
+
+
+def _write_shard(results: Path, name: str, sentence_parts: list[pa.Table], document_parts: list[pa.Table]) -> None:
+    store.write_shard(
+        results,
+        name,
+        pa.concat_tables(sentence_parts).combine_chunks(),
+        pa.concat_tables(document_parts).combine_chunks(),
+    )
 
 
 def _submit(pool: ProcessPoolExecutor, todo: deque[InputFile], in_flight: dict[Future[Any], Task], *,
@@ -242,7 +268,11 @@ def run(
     store.prepare(options.results)
     with tqdm(total=len(files), unit="doc", desc="tagging", disable=not options.progress, smoothing=0.1) as bar:
         tagger = _Tagger(model, options, bar)
-        _read_all(files, tagger, readers)
-        tagger.predict()
-        tagger.write()
+        try:
+            _read_all(files, tagger, readers)
+            tagger.predict()
+            tagger.write()
+            tagger.flush()
+        finally:
+            tagger.close()
     return tagger.result

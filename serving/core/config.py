@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(None, description="when set, every /v1 route needs `Authorization: Bearer KEY`")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; empty: CORS off")
     max_body_bytes: int = Field(2_000_000, gt=0, description="largest request body, counted on the streamed bytes")
+    drain_bytes: int = Field(
+        64_000_000,
+        ge=0,
+        description="of a body over max_body_bytes, how much more is read and thrown away before the 413 goes "
+        "out, so that a client still sending can read it (past this, or drain_seconds, the connection is closed)",
+    )
+    drain_seconds: float = Field(
+        10.0, ge=0, description="how long the rest of an oversized body is read (see drain_bytes)"
+    )
     max_sentences: int = Field(512, gt=0, description="most sentences in one request (documents: after splitting)")
     max_batch_size: int = Field(
         128,

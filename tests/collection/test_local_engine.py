@@ -129,3 +129,24 @@ def test_workers_that_cannot_start_stop_the_job_with_the_reason(
     monkeypatch.setattr(local_engine, "prepare_document", _always_die)
     with pytest.raises(RuntimeError, match="__name__ == '__main__'"):
         local_engine.run(_files(tmp_path / "in", 10), _options(tmp_path, Path("unused")), predictor=predictor)
+
+
+def test_a_shard_that_cannot_be_written_stops_the_job_and_the_shards_before_it_stay(
+    tmp_path: Path, predictor: Predictor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shards are written on a thread while the model runs: a failed write must still surface, not vanish."""
+    real = store.write_shard
+    written: list[str] = []
+
+    def failing_second(results: Path, name: str, *tables: Any) -> None:
+        if written:
+            raise OSError(28, "No space left on device")
+        real(results, name, *tables)
+        written.append(name)
+
+    monkeypatch.setattr(store, "write_shard", failing_second)
+    options = _options(tmp_path, Path("unused"), batch_sentences=1, shard_documents=2)
+    with pytest.raises(OSError, match="No space left"):
+        local_engine.run(_files(tmp_path / "in", 6), options, predictor=predictor)
+    assert store.shard_names(options.results) == written  # the first shard whole, nothing half-written
+    assert len(pq.read_table(options.results / store.DOCUMENTS / written[0])) == 2

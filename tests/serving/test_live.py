@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import json
 import re
 import signal
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -107,3 +110,21 @@ def test_sigterm_lets_in_flight_requests_finish(tiny_model: TrainResult) -> None
         # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status reports the signal.
         assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
     assert out["r"].status_code == 200 and len(out["r"].json()["sentences"]) == 20
+
+
+def test_an_oversized_body_gets_a_413_that_pythons_urllib_can_read(server: str) -> None:
+    """An 18 MB document from a client that sends it all before reading (urllib, as a new user would):
+    the server drains the rest of the body before it closes, so the client reads the 413 instead of
+    `Connection reset by peer`. The connection still serves the next request on a fresh socket."""
+    body = json.dumps({"text": "推进严格规范公正文明执法。" * 500_000}, ensure_ascii=False).encode("utf-8")
+    assert len(body) > 18_000_000
+    request = urllib.request.Request(
+        f"{server}/v1/documents", data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=60)
+    assert caught.value.code == 413
+    answer = json.loads(caught.value.read())
+    assert "2000000 bytes" in json.dumps(answer, ensure_ascii=False)
+    with urllib.request.urlopen(f"{server}/healthz", timeout=10) as ok:
+        assert ok.status == 200
