@@ -1,6 +1,7 @@
 """The accuracy guard of a model's fast inference numerics, as JSON.
 
-For each numerics path (fp32, bf16, int8), on the gold sentences: the share of sentences whose
+For each numerics path (fp32, bf16, int8, and openvino-bf16 / openvino-int8 where the openvino extra
+is installed), on the gold sentences: the share of sentences whose
 label set is identical to fp32's, macro-F1 against the gold labels and its change from fp32, the
 largest score difference, and whether the path qualifies for ``--numerics auto`` (agreement >= 99 %
 and macro-F1 down by at most one point). The guard file itself is the product's:

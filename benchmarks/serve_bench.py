@@ -6,10 +6,19 @@ those of the five original seeds):
 
 a. ``naive``: ``transformers.pipeline("text-classification")`` called once per sentence, fp32;
 b. ``fp32``: the kit's predictor (whole-input tokenization, length-bucketed batches);
-c. ``bf16``, ``int8`` and ``auto``: the kit's fast paths (bf16 only where the CPU has it);
+c. ``bf16``, ``int8``, ``openvino-bf16``, ``openvino-int8`` and ``auto``: the kit's fast paths (each only
+   where it runs: bf16 where the CPU has it, OpenVINO where its extra is installed; a path that does
+   not run is listed with the reason);
 d. ``served``: ``policytag serve`` with ``--numerics auto`` under 8 concurrent clients, 16
    sentences per request; and under ``servers`` a server in each numerics under the same load
    (once), with its resident memory after loading and its peak;
+e. ``default_model_served``: the model ``make demo`` ships (``models/demo``, the kind the grouped
+   comparison chose) served under the same load, so the README can say what a user of the default gets;
+f. ``single_sentence_latency``: one-sentence requests, one at a time, to an ``auto`` server with its
+   batches padded to a few warmed-up shapes (``POLICYTAG_SHAPE_BUCKETS``, the default) and to one
+   without: p50/p99/max per length bucket, and the worst bucket's p99 against its median;
+g. ``soak``: an ``auto`` server under the load test for ``--soak-minutes`` (10 by default), its
+   resident memory at start, after a warm-up round, after every round and at the end;
 
 and the matrix-multiply ceiling: the six linear layers of a bert-base layer (Q, K, V, output,
 FFN up and down) timed alone with fp32 ``nn.Linear``, bf16 ``nn.Linear`` and torch's dynamic
@@ -29,7 +38,7 @@ model is therefore not measured, and every path is admitted to ``auto``, which t
 its load-time speed probe alone. ``benchmarks/quant_agreement.py`` measures the guard on a
 trained model (``policytag guard`` stores it in a model folder).
 
-    python -m benchmarks.serve_bench            # the full run (about 6 minutes on 2 cores)
+    python -m benchmarks.serve_bench            # the full run (about 25 minutes on 2 cores, 10 of them the soak)
     python -m benchmarks.serve_bench --quick    # 48 sentences; naive, fp32, auto, served auto
 """
 
@@ -54,8 +63,10 @@ from pathlib import Path
 from typing import Any
 
 from policytag.core.paths import data_path
+from policytag.training.numerics.names import OPENVINO_NUMERICS as OPENVINO
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_MODEL = ROOT / "models" / "demo"
 SENTENCES = data_path("sentences")
 CLIENTS = 8
 PER_REQUEST = 16
@@ -179,7 +190,7 @@ def worker_predictor(model: str, texts: list[str], numerics: str, call_size: int
     return {
         # The median round: this machine's speed varies from second to second (a shared VM).
         "sentences_per_s": statistics.median(rates),
-        "ms_per_sentence": _time_split(predictor, texts, call_size),
+        "ms_per_sentence": _time_split(predictor, texts, call_size, folder=model),
         "rounds": [round(r, 1) for r in rates],
         "call_size": call_size,
         **_percentiles(times),
@@ -194,10 +205,15 @@ def worker_predictor(model: str, texts: list[str], numerics: str, call_size: int
 MATMUL_OPS = frozenset({"aten::linear", "quantized::linear_dynamic"})
 
 
-def _time_split(predictor: Any, texts: list[str], call_size: int) -> dict[str, float]:
+def _time_split(predictor: Any, texts: list[str], call_size: int, *, folder: str) -> dict[str, float]:
     """One more pass under torch's profiler: milliseconds per sentence in the linear layers' matrix
     multiplies, in attention, and in everything else (the wall time of the pass minus both)."""
     from torch.profiler import ProfilerActivity, profile
+
+    from policytag.training.numerics.openvino import OpenVinoModel
+
+    if isinstance(predictor.model, OpenVinoModel):
+        return _time_split_openvino(predictor, texts, call_size, folder=folder)
 
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         t0 = time.perf_counter()
@@ -209,6 +225,53 @@ def _time_split(predictor: Any, texts: list[str], call_size: int) -> dict[str, f
     attention = sum(e.cpu_time_total for e in prof.key_averages() if e.key == "aten::scaled_dot_product_attention")
     attention /= 1e6
     per = 1000 / len(texts)
+    return {
+        "matmul": round(matmul * per, 2),
+        "attention": round(attention * per, 2),
+        "other": round((wall - matmul - attention) * per, 2),
+    }
+
+
+# OpenVINO CPU plugin node types (its profiling_info, openvino 2026.4): the linear layers run as
+# FullyConnected (int8 ones also as FullyConnectedQuantizedLegacy); attention runs as one fused "Subgraph"
+# per layer (OpenVINO's MHA snippet; elementwise work fused into it is counted there too) or, unfused,
+# as MatMul and Softmax nodes.
+OV_MATMUL = frozenset({"FullyConnected", "FullyConnectedQuantized", "FullyConnectedQuantizedLegacy"})
+OV_ATTENTION = frozenset({"Subgraph", "MatMul", "Softmax", "ScaledDotProductAttention"})
+
+
+def _time_split_openvino(predictor: Any, texts: list[str], call_size: int, *, folder: str) -> dict[str, float]:
+    """The OpenVINO path's split: the same graph compiled with PERF_COUNT, its per-node times summed by type."""
+    import openvino as ov
+
+    from policytag.training.numerics.openvino import OpenVinoModel, cached_engine
+
+    fast = predictor.model
+    graph = cached_engine(Path(folder), fast.numerics, predictor.version)
+    precision = "bf16" if fast.numerics == "openvino-bf16" else "f32"
+    compiled = ov.Core().compile_model(graph, "CPU", {"INFERENCE_PRECISION_HINT": precision, "PERF_COUNT": True})
+    totals = {"matmul": 0.0, "attention": 0.0}
+
+    class Profiled(OpenVinoModel):
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            out = super().forward(input_ids, attention_mask)
+            for node in self.request.profiling_info:
+                if node.node_type in OV_MATMUL:
+                    totals["matmul"] += node.real_time.total_seconds()
+                elif node.node_type in OV_ATTENTION:
+                    totals["attention"] += node.real_time.total_seconds()
+            return out
+
+    predictor.model = Profiled(compiled, config=fast.config, numerics=fast.numerics)
+    predictor.predict(texts[:call_size])  # warm-up of the new compilation, not counted
+    totals.update(matmul=0.0, attention=0.0)
+    t0 = time.perf_counter()
+    for start in range(0, len(texts), call_size):
+        predictor.predict(texts[start : start + call_size])
+    wall = time.perf_counter() - t0
+    predictor.model = fast
+    per = 1000 / len(texts)
+    matmul, attention = totals["matmul"], totals["attention"]
     return {
         "matmul": round(matmul * per, 2),
         "attention": round(attention * per, 2),
@@ -452,6 +515,73 @@ def serve(model: str, texts: list[str], numerics: str, *, rounds: int) -> dict[s
     return result
 
 
+def soak(model: str, texts: list[str], numerics: str, *, minutes: float, **settings: str) -> dict[str, Any]:
+    """A server under the load test for ``minutes``: its resident memory at start (ready), after a
+    warm-up round, every round after, and at the end; the growth after warm-up is the figure to hold.
+    ``settings`` are the server's (``shape_buckets="false"``, ...)."""
+    with server(model, numerics, **settings) as (base, proc):
+        start = _server_rss_mib(proc)["rss_mib"]
+        _step(f"soak: RSS at start {start} MiB")
+        load_test(base, texts, 1)
+        warm = _server_rss_mib(proc)["rss_mib"]
+        _step(f"soak: RSS after warm-up {warm} MiB; {minutes:g} minutes of load")
+        t0 = time.monotonic()
+        samples, sentences = [], 0
+        while time.monotonic() - t0 < minutes * 60:
+            sentences += load_test(base, texts, 1)["sentences"]
+            samples.append([round(time.monotonic() - t0, 1), _server_rss_mib(proc)["rss_mib"]])
+        end = _server_rss_mib(proc)
+        _step(f"soak: RSS at the end {end['rss_mib']} MiB (peak {end['peak_rss_mib']})")
+    return {
+        "numerics": numerics,
+        "settings": settings,
+        "minutes": minutes,
+        "sentences": sentences,
+        "rss_start_mib": start,
+        "rss_after_warmup_mib": warm,
+        "rss_end_mib": end["rss_mib"],
+        "peak_rss_mib": end["peak_rss_mib"],
+        "growth_after_warmup_mib": round(end["rss_mib"] - warm, 1),
+        "samples_s_mib": samples,
+    }
+
+
+def single_latency(model: str, texts: list[str], numerics: str, *, shape_buckets: bool) -> dict[str, Any]:
+    """One-sentence requests, one at a time, to a fresh server (after its own warm-up, at /readyz):
+    latency per length bucket of the sentences, and the worst bucket's p99 against its median."""
+    import http.client
+
+    from transformers import AutoTokenizer
+
+    from policytag.training.batching import bucket_width
+
+    tok = AutoTokenizer.from_pretrained(model)
+    widths = [bucket_width(min(len(x), 128), max_length=128) for x in tok(texts)["input_ids"]]
+    by_bucket: dict[int, list[float]] = {}
+    with server(model, numerics, shape_buckets=str(shape_buckets).lower()) as (base, _):
+        conn = http.client.HTTPConnection(base.removeprefix("http://"), timeout=120)
+        for text, width in zip(texts, widths, strict=True):
+            body = json.dumps({"sentences": [text]}, ensure_ascii=False).encode("utf-8")
+            t0 = time.perf_counter()
+            conn.request("POST", "/v1/classify", body=body, headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            by_bucket.setdefault(width, []).append(time.perf_counter() - t0)
+            if response.status != 200:
+                raise RuntimeError(f"single-sentence request answered {response.status}")
+        conn.close()
+    buckets = {}
+    for width, seconds in sorted(by_bucket.items()):
+        ordered = sorted(seconds)
+        p50 = statistics.median(ordered)
+        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+        buckets[str(width)] = {"requests": len(ordered), "p50_ms": round(p50 * 1000, 1),
+                               "p99_ms": round(p99 * 1000, 1), "max_ms": round(ordered[-1] * 1000, 1)}  # fmt: skip
+    worst = max(b["p99_ms"] / b["p50_ms"] for b in buckets.values() if b["requests"] >= 5)
+    return {"shape_buckets": shape_buckets, "requests": len(texts), "by_length_bucket": buckets,
+            "worst_p99_over_p50": round(worst, 2)}  # fmt: skip
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 
@@ -492,6 +622,14 @@ def main(argv: list[str] | None = None) -> int:
         paths = _predictor_paths(model, texts, ceiling, quick=args.quick, rounds=rounds)
         memory, paths["served"] = _servers(model, texts, ceiling, quick=args.quick, rounds=rounds)
         report["servers"] = memory
+        report["default_model_served"] = _default_served(Path(args.default_model), texts, rounds=rounds)
+        if args.soak_minutes > 0 and not args.quick:
+            report["soak"] = soak(model, texts, "auto", minutes=args.soak_minutes)
+        if not args.quick:
+            _step("single-sentence latency, with and without shape buckets")
+            report["single_sentence_latency"] = [
+                single_latency(model, texts, "auto", shape_buckets=on) for on in (True, False)
+            ]
     report["paths"] = _compare_with_ceiling(paths, ceiling)
     report.update(_served_summary(paths["served"], memory, ceiling))
     print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -510,6 +648,19 @@ def _parser() -> argparse.ArgumentParser:
         "--rounds", type=int, default=3, help="times each predictor path and the server get the sentences (default: 3)"
     )
     ap.add_argument("--model", default=None, help="benchmark this model folder instead of a random scratch-base")
+    ap.add_argument(
+        "--soak-minutes",
+        type=float,
+        default=10.0,
+        help="minutes an auto server stays under the load test, its memory sampled (default: %(default)s; "
+        "0 skips it; --quick never runs it)",
+    )
+    ap.add_argument(
+        "--default-model",
+        default=str(DEMO_MODEL),
+        help="the model a user of the default gets (what `make demo` ships), served under the same load "
+        "(default: %(default)s; skipped with the reason when missing)",
+    )
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # JSON: one path in a fresh process
     return ap
 
@@ -530,9 +681,10 @@ def _predictor_paths(
     """The naive pipeline and the kit's predictor in each numerics, each in its own process."""
     _step("naive pipeline")
     paths: dict[str, Any] = {"naive": run_worker(kind="naive", model=model, n=len(texts))}
-    for numerics in ("fp32", "auto") if quick else ("fp32", "bf16", "int8", "auto"):
-        if numerics == "bf16" and ceiling["bf16"] is None:
-            paths["bf16"] = {"skipped": "this CPU has no native bf16"}
+    for numerics in ("fp32", "auto") if quick else ("fp32", "bf16", "int8", *OPENVINO, "auto"):
+        why = _unavailable(numerics)
+        if why is not None:
+            paths[numerics] = {"skipped": why}
             continue
         _step(f"predictor {numerics}")
         paths[numerics] = run_worker(kind="predictor", model=model, n=len(texts), numerics=numerics, rounds=rounds)
@@ -545,8 +697,8 @@ def _servers(
     """A server in each numerics under load: the memory of each, and the full result of ``auto``."""
     memory: dict[str, Any] = {}
     served: dict[str, Any] = {}
-    for numerics in ["auto"] if quick else ["auto", "fp32", "bf16", "int8"]:
-        if numerics == "bf16" and ceiling["bf16"] is None:
+    for numerics in ["auto"] if quick else ["auto", "fp32", "bf16", "int8", *OPENVINO]:
+        if _unavailable(numerics) is not None:
             continue
         _step(f"server {numerics}")
         # Every server takes the load test (auto for ``rounds``, the others once): its peak memory
@@ -568,7 +720,7 @@ def _compare_with_ceiling(paths: dict[str, Any], ceiling: dict[str, Any]) -> dic
     for p in paths.values():
         if "sentences_per_s" not in p:
             continue
-        used = p.get("numerics", {}).get("used", "fp32")
+        used = _ceiling_of(p.get("numerics", {}).get("used", "fp32"))
         p["sentences_per_s"] = round(p["sentences_per_s"], 1)
         p["vs_naive"] = round(p["sentences_per_s"] / naive, 2)
         p["fraction_of_ceiling"] = round(p["sentences_per_s"] / ceiling[used]["sentences_per_s"], 3)
@@ -599,6 +751,33 @@ def _served_summary(served: dict[str, Any], memory: dict[str, Any], ceiling: dic
             "served numerics": served["numerics"]["used"],
         },
     }
+
+
+def _default_served(model: Path, texts: list[str], *, rounds: int) -> dict[str, Any]:
+    """The default model (``models/demo``, whatever kind the comparison made it) served under the same load."""
+    if not (model / "policytag.json").is_file():
+        return {"skipped": f"{model} is not a model folder (make demo writes it)"}
+    _step(f"server of the default model {model}")
+    kind = json.loads((model / "policytag.json").read_text(encoding="utf-8")).get("kind")
+    result = serve(str(model), texts, "auto", rounds=rounds)
+    keep = ("sentences_per_s", "p50_ms", "p95_ms", "numerics", "rss_after_load_mib", "peak_rss_mib", "model_busy_share")
+    return {"folder": str(model), "kind": kind, **{k: result[k] for k in keep if k in result}}
+
+
+def _unavailable(numerics: str) -> str | None:
+    """Why a path is not measured here (``auto`` always is)."""
+    if numerics == "auto":
+        return None
+    import torch
+
+    from policytag.training.numerics.cpu import unavailable_reason
+
+    return unavailable_reason(numerics, torch.device("cpu"))
+
+
+def _ceiling_of(numerics: str) -> str:
+    """The matrix-multiply ceiling a path is held to: an OpenVINO path's is that of its number format."""
+    return numerics.removeprefix("openvino-")
 
 
 def _step(what: str) -> None:

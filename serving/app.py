@@ -43,10 +43,12 @@ async def _load_model(state: AppState) -> None:
             device=cfg.device,
             numerics=cfg.numerics,
             token_budget=cfg.token_budget,
+            shape_buckets=cfg.shape_buckets,
         )
         info = await asyncio.to_thread(model_info, cfg.model_path, predictor)
         if cfg.warmup:
-            await asyncio.to_thread(predictor.predict, ["法治政府建设。", "预热"])
+            passes = await asyncio.to_thread(predictor.warm_up)
+            log.info("warmed up: %d forward passes", passes)
         # No await from here on: the batcher is started and published together, never half-way when cancelled.
         batcher = MicroBatcher(
             predictor,

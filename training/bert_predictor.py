@@ -19,12 +19,13 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from policytag.core.taxonomy import Taxonomy
-from policytag.training.batching import length_batches
+from policytag.training.batching import batch_shapes, bucket_rows, bucket_width, length_batches
 from policytag.training.numerics.choose import NumericsChoice, choose_numerics
 from policytag.training.numerics.convert import convert
 from policytag.training.numerics.cpu import unavailable_reason
 from policytag.training.numerics.guard import applicable_guard
 from policytag.training.numerics.memory import release_free_memory
+from policytag.training.numerics.openvino import EngineContext
 from policytag.training.predictor_base import Predictor
 
 __all__ = ["DEFAULT_TOKEN_BUDGET", "BertPredictor", "pick_device"]
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 # Padded tokens per forward pass, per numerics path. Measured on the 2-core AVX-512/AMX machines with the
 # bert-base shape: fp32 and int8 slow down past about 1,000 tokens (activations leave the caches;
 # int8 ran at half speed with 4,096), bf16 was fastest near 2,000.
-DEFAULT_TOKEN_BUDGET = {"fp32": 1024, "bf16": 2048, "int8": 1024}
+DEFAULT_TOKEN_BUDGET = {"fp32": 1024, "bf16": 2048, "int8": 1024, "openvino-bf16": 2048, "openvino-int8": 1024}
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -51,6 +52,7 @@ class BertPredictor(Predictor):
     max_length: int = 128
     batch_size: int = 64
     token_budget: int | None = None  # None: DEFAULT_TOKEN_BUDGET of the numerics in use
+    shape_buckets: bool = True  # pad batches to a few shapes (policytag.training.batching), warmed up by warm_up()
     numerics_choice: NumericsChoice = field(
         default_factory=lambda: NumericsChoice("fp32", "fp32", "the model as trained")
     )
@@ -82,6 +84,7 @@ class BertPredictor(Predictor):
         batch_size: int = 64,
         token_budget: int | None = None,
         numerics: str = "fp32",
+        shape_buckets: bool = True,
     ) -> BertPredictor:
         """Load ``folder`` in ``numerics`` (``auto``: see :mod:`policytag.training.numerics`)."""
         # use_safetensors: refuse pickled weights even if someone drops a .bin into the folder.
@@ -100,6 +103,7 @@ class BertPredictor(Predictor):
             vocab_size=model.config.vocab_size,
             guard=guard,
             no_guard=no_guard,
+            context=EngineContext(folder=Path(folder), version=manifest.get("version"), tokenizer=tokenizer),
         )
         release_free_memory()
         log.info("%s: %s", folder, choice.describe())
@@ -112,6 +116,7 @@ class BertPredictor(Predictor):
             max_length=int(manifest.get("max_length", 128)),
             batch_size=batch_size,
             token_budget=token_budget,
+            shape_buckets=shape_buckets,
             numerics_choice=choice,
         )
 
@@ -133,7 +138,7 @@ class BertPredictor(Predictor):
         if why is not None and not (numerics == "bf16" and self.device.type == "cpu"):
             # bf16 without native support is slow but exact to bf16 rounding: fine for comparing labels.
             raise ValueError(f"numerics {numerics} are not available on {self.device}: {why}")
-        model = convert(self.model, numerics)
+        model = convert(self.model, numerics, context=EngineContext(tokenizer=self.tokenizer))
         choice = NumericsChoice(numerics, numerics, "converted for comparison")
         return replace(self, model=model, numerics_choice=choice)
 
@@ -147,21 +152,53 @@ class BertPredictor(Predictor):
         seqs = [_truncate(x, self.max_length, self.tokenizer.sep_token_id) for x in ids]
         out = np.zeros((len(ids), len(self.taxonomy)), dtype=np.float32)
         pad = self.tokenizer.pad_token_id or 0
-        budget = self.token_budget or DEFAULT_TOKEN_BUDGET[self.numerics_choice.used]
-        batches = length_batches([len(x) for x in seqs], token_budget=budget, max_batch=self.batch_size)
+        batches = length_batches(
+            [len(x) for x in seqs],
+            token_budget=self._budget(),
+            max_batch=self.batch_size,
+            shapes=self.shape_buckets,
+            max_length=self.max_length,
+        )
         for chunk in batches:
             width = len(seqs[chunk[-1]])  # the batch is sorted by length: the last row is the longest
-            input_ids = np.full((len(chunk), width), pad, dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for r, i in enumerate(chunk):
+            rows = len(chunk)
+            if self.shape_buckets:  # one of the warmed-up shapes; padding rows repeat the first row
+                width, rows = bucket_width(width, max_length=self.max_length), bucket_rows(rows)
+            input_ids = np.full((rows, width), pad, dtype=np.int64)
+            mask = np.zeros((rows, width), dtype=np.int64)
+            for r, i in enumerate([*chunk, *[chunk[0]] * (rows - len(chunk))]):
                 input_ids[r, : len(seqs[i])] = seqs[i]
                 mask[r, : len(seqs[i])] = 1
-            logits = self.model(
-                input_ids=torch.from_numpy(input_ids).to(self.device),
-                attention_mask=torch.from_numpy(mask).to(self.device),
-            ).logits
-            out[chunk] = torch.sigmoid(logits.float()).cpu().numpy()
+            out[chunk] = self._forward(input_ids, mask)[: len(chunk)]
         return out, truncated
+
+    def _budget(self) -> int:
+        return self.token_budget or DEFAULT_TOKEN_BUDGET[self.numerics_choice.used]
+
+    def _forward(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        assert self.model is not None
+        logits = self.model(
+            input_ids=torch.from_numpy(input_ids).to(self.device),
+            attention_mask=torch.from_numpy(mask).to(self.device),
+        ).logits
+        return np.asarray(torch.sigmoid(logits.float()).cpu().numpy())
+
+    @torch.inference_mode()
+    def warm_up(self) -> int:
+        """One forward pass of every batch shape :meth:`predict_proba` can make; returns how many.
+
+        With ``shape_buckets`` that is a few dozen small passes (kernels built per shape are then built
+        before the first request); without, one pass of two sentences.
+        """
+        if not self.shape_buckets:
+            self.predict_proba(["法治政府建设。", "预热"])
+            return 1
+        assert self.tokenizer is not None
+        shapes = batch_shapes(max_length=self.max_length, token_budget=self._budget(), max_batch=self.batch_size)
+        filler = self.tokenizer.cls_token_id or 0
+        for rows, width in shapes:
+            self._forward(np.full((rows, width), filler, dtype=np.int64), np.ones((rows, width), dtype=np.int64))
+        return len(shapes)
 
 
 def _truncate(seq: list[int], max_length: int, sep: int | None) -> list[int]:

@@ -229,6 +229,10 @@ class EnsemblePredictor(Predictor):
         for m in self.members:
             m.weight = m.weight / total
 
+    def warm_up(self) -> int:
+        """Each member's warm-up (a BERT member runs every batch shape it can make)."""
+        return sum(m.predictor.warm_up() for m in self.members)
+
     def member_probabilities(self, texts: Sequence[str]) -> tuple[dict[str, np.ndarray], list[bool]]:
         """Each member's calibrated probabilities, by name, and per text whether any member truncated it."""
         out: dict[str, np.ndarray] = {}

@@ -55,6 +55,12 @@ class Predictor(ABC):
     def predict_proba(self, texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
         """Probabilities (len(texts) × labels, taxonomy order) and, per text, whether it was truncated."""
 
+    def warm_up(self) -> int:
+        """Run the model once before serving (kinds whose kernels depend on input shapes run each shape);
+        returns how many passes it made."""
+        self.predict_proba(["法治政府建设。", "预热"])
+        return 1
+
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         if isinstance(texts, str):
             raise TypeError("predict() takes a sequence of sentences, not one string")

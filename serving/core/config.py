@@ -62,7 +62,16 @@ class Settings(BaseSettings):
         "the model folder) holds, fp32 without one. POLICYTAG_PRECISION, the old name, is still read (with a "
         "deprecation warning) until the next release",
     )
-    warmup: bool = Field(True, description="run a forward pass before declaring readiness")
+    warmup: bool = Field(
+        True,
+        description="run the model before declaring readiness: a BERT runs every batch shape it can make "
+        "(with shape_buckets), so that no request pays for building a shape's kernels",
+    )
+    shape_buckets: bool = Field(
+        True,
+        description="pad a BERT's batches to a few shapes (length buckets, rows a power of two), all warmed up "
+        "at start; off: each batch as long as its longest sentence",
+    )
 
     @field_validator("host")
     @classmethod

@@ -64,6 +64,12 @@ class Metrics:
         self.numerics = Info(
             "policytag_numerics", "the inference numerics the model runs in: requested and used", registry=r
         )
+        self.numerics_probe = Gauge(
+            "policytag_numerics_probe_speedup",
+            "auto's load-time probe: each candidate path's speed against fp32 (absent when nothing was probed)",
+            ["numerics"],
+            registry=r,
+        )
         self.labelstudio_webhooks = Counter(
             "policytag_labelstudio_webhooks_total",
             "Label Studio webhook events received, by action",
@@ -72,8 +78,13 @@ class Metrics:
         )
 
     def record_numerics(self, info: dict[str, Any]) -> None:
-        """Publish what the loaded model runs in (``Predictor.numerics_info``): requested, used, int8 engine."""
-        self.numerics.info({k: str(info.get(k) or "") for k in ("requested", "used", "int8_engine")})
+        """Publish what the loaded model runs in (``Predictor.numerics_info``): requested, used, int8 engine,
+        the paths the guard admitted, and the probe's speed of each path it timed."""
+        values = {k: str(info.get(k) or "") for k in ("requested", "used", "int8_engine")}
+        values["qualified"] = ",".join(info.get("qualified") or [])
+        self.numerics.info(values)
+        for name, speedup in (info.get("probe_speedup") or {}).items():
+            self.numerics_probe.labels(numerics=name).set(float(speedup))
 
     def record_labelstudio_event(self, action: str, summary: dict[str, Any]) -> None:
         """Count a webhook event and keep its summary among the latest ones (no work is started)."""

@@ -10,20 +10,14 @@ import pytest
 import yaml
 
 from benchmarks.learning_curve import main, sample_training_docs, subsample, training_docs
-from policytag.core.jsonl import read_jsonl, write_jsonl
-from policytag.labels.dataset import locality_of
+from policytag.core.jsonl import read_jsonl
 from policytag.labels.fold_guard import guarded_folds
-from tests.support.paths import ROOT
+from tests.support.training import gold_of_localities
 
 
 @pytest.fixture(scope="module")
 def small_gold(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The gold sentences of 30 localities: folds that train in a second."""
-    gold = read_jsonl(ROOT / "labels" / "gold.jsonl")
-    keep = set(sorted({locality_of(r) for r in gold})[:30])
-    path = tmp_path_factory.mktemp("data") / "small.jsonl"
-    write_jsonl(path, [r for r in gold if locality_of(r) in keep])
-    return path
+    return gold_of_localities(tmp_path_factory.mktemp("data") / "small.jsonl", 30)
 
 
 def test_a_share_is_a_subset_of_the_training_documents_and_never_a_test_one(small_gold: Path) -> None:

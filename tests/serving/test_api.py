@@ -138,7 +138,23 @@ def test_prometheus_metrics(client: TestClient) -> None:
                  "policytag_sentences_total", "policytag_queue_depth"):  # fmt: skip
         assert name in text
     assert 'route="/v1/classify"' in text
-    assert 'policytag_numerics_info{int8_engine="",requested="fp32",used="fp32"} 1.0' in text
+    assert 'policytag_numerics_info{int8_engine="",qualified="",requested="fp32",used="fp32"} 1.0' in text
+
+
+def test_the_metrics_carry_auto_s_choice_and_its_probe() -> None:
+    from prometheus_client import generate_latest
+
+    from policytag.serving.core.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.record_numerics(
+        {"requested": "auto", "used": "openvino-int8", "qualified": ["int8", "openvino-int8"],
+         "probe_speedup": {"fp32": 1.0, "int8": 3.1, "openvino-int8": 3.4}}
+    )  # fmt: skip
+    text = generate_latest(metrics.registry).decode()
+    assert 'qualified="int8,openvino-int8",requested="auto",used="openvino-int8"' in text
+    assert 'policytag_numerics_probe_speedup{numerics="openvino-int8"} 3.4' in text
+    assert 'policytag_numerics_probe_speedup{numerics="int8"} 3.1' in text
 
 
 @pytest.mark.parametrize(

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from policytag.core.jsonl import read_jsonl, write_jsonl
+from policytag.labels.dataset import locality_of
 from policytag.training.config import TrainConfig
 from tests.support.paths import ROOT
 
-__all__ = ["tiny_config"]
+__all__ = ["gold_of_localities", "tiny_config"]
+
+GOLD = ROOT / "labels" / "gold.jsonl"
+
+
+def gold_of_localities(path: Path, localities: int) -> Path:
+    """Write to ``path`` the gold sentences of the first ``localities`` localities (sorted): folds that
+    train in a second, still grouped by locality; returns ``path``."""
+    gold = read_jsonl(GOLD)
+    keep = set(sorted({locality_of(r) for r in gold})[:localities])
+    write_jsonl(path, [r for r in gold if locality_of(r) in keep])
+    return path
 
 
 def tiny_config(tmp: Path, **kw: object) -> TrainConfig:
     """A scratch-tiny BERT on (the first 600 training sentences of) the gold set: seconds on two cores."""
     values: dict[str, object] = {
-        "data": str(ROOT / "labels" / "gold.jsonl"),
+        "data": str(GOLD),
         "output_dir": str(tmp / "tiny"),
         "base_model": "scratch-tiny",
         "epochs": 2.0,

@@ -11,13 +11,14 @@ import pytest
 import yaml
 
 from policytag.cli import main
-from policytag.core.jsonl import read_jsonl, write_jsonl
+from policytag.core.jsonl import read_jsonl
 from policytag.core.taxonomy import Taxonomy
 from policytag.labels.dataset import locality_of
 from policytag.labels.fold_guard import DuplicateIndex, guarded_folds
 from policytag.training.compare import _ranked, bootstrap_macro_f1, load_candidates
 from policytag.training.metrics import multilabel_metrics
 from tests.support.paths import ROOT
+from tests.support.training import gold_of_localities
 
 GOLD = ROOT / "labels" / "gold.jsonl"
 
@@ -28,12 +29,9 @@ def gold() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def small_gold(gold: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_gold(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The gold sentences of 40 localities (a few hundred sentences): folds that train in a second."""
-    keep = set(sorted({locality_of(r) for r in gold})[:40])
-    path = tmp_path_factory.mktemp("data") / "small.jsonl"
-    write_jsonl(path, [r for r in gold if locality_of(r) in keep])
-    return path
+    return gold_of_localities(tmp_path_factory.mktemp("data") / "small.jsonl", 40)
 
 
 def test_folds_never_put_one_locality_on_both_sides(gold: list[dict[str, Any]], taxonomy: Taxonomy) -> None:

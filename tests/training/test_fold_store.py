@@ -11,19 +11,13 @@ import yaml
 
 import policytag.training.cv as cv
 from policytag.cli import main
-from policytag.core.jsonl import read_jsonl, write_jsonl
-from policytag.labels.dataset import locality_of
 from policytag.training.fold_store import FoldRun, load_fold, save_fold
-from tests.support.paths import ROOT
+from tests.support.training import gold_of_localities
 
 
 @pytest.fixture(scope="module")
 def small_gold(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    gold = read_jsonl(ROOT / "labels" / "gold.jsonl")
-    keep = set(sorted({locality_of(r) for r in gold})[:30])
-    path = tmp_path_factory.mktemp("data") / "small.jsonl"
-    write_jsonl(path, [r for r in gold if locality_of(r) in keep])
-    return path
+    return gold_of_localities(tmp_path_factory.mktemp("data") / "small.jsonl", 30)
 
 
 @pytest.fixture

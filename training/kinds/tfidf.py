@@ -32,7 +32,7 @@ __all__ = ["TfidfKind"]
 log = logging.getLogger(__name__)
 
 # load_predictor's options that tune forward passes: TF-IDF has none, so they are accepted and moot.
-_MOOT_OPTIONS = frozenset({"device", "batch_size", "token_budget"})
+_MOOT_OPTIONS = frozenset({"device", "batch_size", "token_budget", "shape_buckets"})
 
 
 def _search(cfg: TrainConfig, split: Split, targets: np.ndarray, taxonomy: Taxonomy) -> TfidfSearch:

@@ -17,6 +17,7 @@ from policytag.training.numerics.convert import convert
 from policytag.training.numerics.cpu import int8_engine, unavailable_reason
 from policytag.training.numerics.guard import qualified_paths
 from policytag.training.numerics.names import NUMERICS_CHOICES, check_numerics
+from policytag.training.numerics.openvino import EngineContext
 from policytag.training.numerics.probe import probe_model, probe_speedups
 
 __all__ = ["MIN_SPEEDUP", "NumericsChoice", "choose_numerics"]
@@ -56,12 +57,14 @@ def choose_numerics(
     vocab_size: int,
     guard: Mapping[str, Any] | None,
     no_guard: str = "no accuracy guard recorded",
+    context: EngineContext | None = None,
 ) -> tuple[M, NumericsChoice]:
     """Convert ``model`` (fp32, on ``device``) to the requested numerics, or pick them for ``auto``.
 
     An explicit request that cannot run on ``device`` raises ``ValueError`` with the reason; an
     explicit request is used even if the guard failed (the user asked for it), ``auto`` never;
-    ``no_guard`` is the reason reported when ``guard`` is ``None``.
+    ``no_guard`` is the reason reported when ``guard`` is ``None``; ``context`` goes to the OpenVINO
+    paths (their cache in the model folder, the tokenizer for int8 calibration).
     """
     check_numerics(requested, allowed=NUMERICS_CHOICES)
     engine = int8_engine() if device.type == "cpu" else None
@@ -69,16 +72,22 @@ def choose_numerics(
         why = unavailable_reason(requested, device)
         if why is not None:
             raise ValueError(f"numerics {requested} are not available on {device}: {why}")
-        return convert(model, requested, inplace=True), NumericsChoice(
+        return convert(model, requested, inplace=True, context=context), NumericsChoice(
             requested, requested, "asked for explicitly", int8_engine=engine if requested == "int8" else None
         )
     if guard is None:
         return model, NumericsChoice("auto", "fp32", no_guard)
-    return _choose_auto(model, guard=guard, device=device, vocab_size=vocab_size, engine=engine)
+    return _choose_auto(model, guard=guard, device=device, vocab_size=vocab_size, engine=engine, context=context)
 
 
 def _choose_auto(
-    model: M, *, guard: Mapping[str, Any], device: torch.device, vocab_size: int, engine: str | None
+    model: M,
+    *,
+    guard: Mapping[str, Any],
+    device: torch.device,
+    vocab_size: int,
+    engine: str | None,
+    context: EngineContext | None,
 ) -> tuple[M, NumericsChoice]:
     """``auto`` with a guard: the fastest qualified path that runs here, timed on a one-layer copy."""
     qualified = qualified_paths(guard)
@@ -86,7 +95,8 @@ def _choose_auto(
     if not candidates:
         why = "no faster path passed the accuracy guard" if not qualified else "no qualified path runs on this device"
         return model, NumericsChoice("auto", "fp32", why, qualified=qualified)
-    # Time each candidate on a one-layer copy (see probe_model): the probe's memory stays small.
+    # Time each candidate on a one-layer copy (see probe_model): the probe's memory stays small. An OpenVINO
+    # path converts the copy too (uncached: it is not the model) and calibrates it on random ids (speed only).
     small = probe_model(model)
     speeds = probe_speedups(
         {"fp32": small, **{p: convert(small, p) for p in candidates}}, device=device, vocab_size=vocab_size
@@ -97,6 +107,6 @@ def _choose_auto(
         why = f"no qualified path was {MIN_SPEEDUP:.2f}x faster than fp32 here"
         return model, NumericsChoice("auto", "fp32", why, speeds, qualified)
     reason = f"fastest of the paths that passed the accuracy guard ({', '.join(qualified)}) on this machine"
-    return convert(model, best, inplace=True), NumericsChoice(
+    return convert(model, best, inplace=True, context=context), NumericsChoice(
         "auto", best, reason, speeds, qualified, int8_engine=engine if best == "int8" else None
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import torch
 from torch import nn
@@ -18,17 +18,25 @@ from torch import nn
 from policytag.training.numerics.cpu import int8_engine
 from policytag.training.numerics.memory import checkpoint_mappings, drop_file_pages
 from policytag.training.numerics.names import NUMERICS, check_numerics
+from policytag.training.numerics.openvino import OPENVINO_NUMERICS, EngineContext, to_openvino
 
 __all__ = ["convert", "encoder_of", "quantize_linears"]
 
 M = TypeVar("M", bound=nn.Module)
 
 
-def convert(model: M, numerics: str, *, inplace: bool = False) -> M:
-    """``model`` (fp32, eval mode) in ``numerics``; a converted copy unless ``inplace``."""
+def convert(model: M, numerics: str, *, inplace: bool = False, context: EngineContext | None = None) -> M:
+    """``model`` (fp32, eval mode) in ``numerics``; a converted copy unless ``inplace``.
+
+    The OpenVINO paths return an :class:`~policytag.training.numerics.openvino.OpenVinoModel` (the same
+    forward signature) and leave ``model`` as it is; ``context`` says where they may cache the converted
+    graph and which tokenizer makes their calibration sentences.
+    """
     check_numerics(numerics, allowed=NUMERICS)
     if numerics == "fp32":
         return model
+    if numerics in OPENVINO_NUMERICS:
+        return cast(M, to_openvino(model, numerics, context=context))
     target = model if inplace else copy.deepcopy(model)
     mapped = checkpoint_mappings()
     if numerics == "bf16":

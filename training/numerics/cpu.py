@@ -40,6 +40,8 @@ def unavailable_reason(numerics: str, device: torch.device) -> str | None:
     check_numerics(numerics, allowed=NUMERICS)
     if numerics == "fp32":
         return None
+    if numerics.startswith("openvino-"):
+        return _openvino_reason(numerics, device)
     if numerics == "bf16":
         if device.type == "cuda":
             return None if torch.cuda.is_bf16_supported() else "this GPU has no bf16 support"
@@ -53,6 +55,16 @@ def unavailable_reason(numerics: str, device: torch.device) -> str | None:
     if not torch.backends.quantized.supported_engines or torch.backends.quantized.supported_engines == ["none"]:
         return "this torch build has no quantized CPU engine"
     return None
+
+
+def _openvino_reason(numerics: str, device: torch.device) -> str | None:
+    from policytag.training.numerics.openvino import missing_reason
+
+    if device.type != "cpu":
+        return f"{numerics} runs on the CPU (OpenVINO's CPU plugin)"
+    if numerics == "openvino-bf16" and not has_native_bf16():
+        return "this CPU has neither AVX512-BF16 nor AMX-BF16, so bf16 would be emulated and slower than fp32"
+    return missing_reason()
 
 
 def int8_engine() -> str:

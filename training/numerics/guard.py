@@ -1,4 +1,4 @@
-"""The accuracy guard of the fast paths: does bf16 or int8 give the labels that fp32 gives?
+"""The accuracy guard of the fast paths: does bf16, int8 or an OpenVINO path give the labels that fp32 gives?
 
 For each numerics path, on labelled sentences (the gold set): ``agreement``, the share of
 sentences whose label set is identical to fp32's, and the macro-F1 against the gold labels with its
@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import platform
 import time
 from collections.abc import Mapping, Sequence
@@ -43,6 +44,7 @@ from policytag.training.metrics import multilabel_metrics
 from policytag.training.model_folder import GUARD
 from policytag.training.numerics.cpu import has_native_bf16, int8_engine
 from policytag.training.numerics.names import NUMERICS
+from policytag.training.numerics.openvino import OPENVINO_NUMERICS, missing_reason
 from policytag.training.thresholds import decide
 
 __all__ = [
@@ -58,6 +60,8 @@ __all__ = [
     "store_guard",
     "write_guard",
 ]
+
+log = logging.getLogger(__name__)
 
 MIN_AGREEMENT = 0.99
 MAX_F1_DROP = 0.01
@@ -127,6 +131,9 @@ def measure_guard(
     for name in numerics:
         if name == "fp32":
             paths["fp32"] = _path_result(ref_labels, ref_labels, ref_f1, ref_f1, 0.0, ref_speed, ids)
+            continue
+        if name in OPENVINO_NUMERICS and (missing := missing_reason()) is not None:
+            log.warning("accuracy guard: %s not measured: %s", name, missing)  # auto then never picks it
             continue
         trial = reference.with_numerics(name)
         t0 = time.perf_counter()
